@@ -1,0 +1,209 @@
+"""Read a content directory into plain dicts (the only pipeline stage that touches disk).
+
+``load_content`` never raises on a bad file: it collects a :class:`Problem` per file
+so that one build reports every broken file at once.  Validation of the values is
+``pipeline.validate``'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem
+
+LEDGER_NAME = "ledger.jsonl"
+CASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)(.*)\Z", re.S)
+
+
+@dataclass
+class RawFile:
+    """One parsed source file: its data, optional Markdown body, and path."""
+
+    source: str  # relative to the content dir, with forward slashes
+    data: dict
+    body: str = ""
+
+
+@dataclass
+class RawContent:
+    bureau: RawFile | None = None
+    lists: dict[str, RawFile] = field(default_factory=dict)
+    cases: list[RawFile] = field(default_factory=list)
+    corrections: list[RawFile] = field(default_factory=list)
+    calendar: list[RawFile] = field(default_factory=list)
+    ledger_text: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def decode_text(raw: bytes, source: str) -> tuple[str | None, Problem | None]:
+    """Decode a file's bytes: UTF-8 (a BOM is dropped), else GBK; CRLF becomes LF.
+
+    Case systems on Windows often export GBK; we accept it rather than fail,
+    since the characters are unambiguous once decoded.
+    """
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes nearly everything
+        return None, Problem(source, "", "file is neither UTF-8 nor GBK text", "save it as UTF-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def parse_yaml(text: str, source: str) -> tuple[object, Problem | None]:
+    """Parse YAML text strictly; return (data, None) or (None, Problem)."""
+    if "\t" in "".join(
+        line[: len(line) - len(line.lstrip())] for line in text.splitlines()
+    ):
+        return None, Problem(
+            source, "", "a line is indented with a tab", "indent YAML with spaces only"
+        )
+    try:
+        return yaml.load(text, Loader=_StrictLoader), None  # noqa: S506 - strict SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return None, Problem(
+            source, "", f"YAML error{where}: {exc.problem or exc.context}",
+            "check quoting and indentation near that line",
+        )
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError: e.g. 2026-02-30 is a date PyYAML cannot construct
+        return None, Problem(
+            source, "", f"invalid value: {exc}", "dates are YYYY-MM-DD and must exist"
+        )
+
+
+def _read_yaml_file(path: Path, source: str) -> tuple[dict | None, Problem | None]:
+    text, problem = decode_text(path.read_bytes(), source)
+    if problem:
+        return None, problem
+    if not text.strip():
+        return None, Problem(source, "", "the file is empty", "fill it in or delete it")
+    data, problem = parse_yaml(text, source)
+    if problem:
+        return None, problem
+    if not isinstance(data, dict):
+        return None, Problem(source, "", "expected a mapping of field: value", "see docs/content-format.md")
+    return data, None
+
+
+def split_front_matter(text: str, source: str) -> tuple[dict | None, str, Problem | None]:
+    """Split a case file into (front matter dict, Markdown body, problem)."""
+    match = FRONT_MATTER_RE.match(text)
+    if not match:
+        return None, "", Problem(
+            source, "", "no YAML front matter", "start the file with a line '---', the fields, and '---'"
+        )
+    data, problem = parse_yaml(match.group(1), source)
+    if problem:
+        return None, "", problem
+    if not isinstance(data, dict):
+        return None, "", Problem(source, "", "front matter is not a mapping", "see docs/content-format.md")
+    return data, match.group(2).strip("\n"), None
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def load_content(root: Path) -> RawContent:
+    """Read every source file under ``root``.
+
+    Returns a RawContent whose ``problems`` lists every unreadable file; the
+    caller stops the build if it is not empty.  Files that are not ours (README,
+    hidden files) are ignored; case files must sit in ``cases/<year>/``.
+    """
+    root = Path(root)
+    raw = RawContent()
+    if not root.is_dir():
+        raw.problems.append(Problem(str(root), "", "content directory not found", "pass --content DIR"))
+        return raw
+    _load_bureau(raw, root)
+    for path in sorted((root / "lists").glob("*.yaml")):
+        item = _read_raw(raw, path, root)
+        if item:
+            raw.lists[path.stem] = item
+    raw.corrections = _read_all(raw, root / "corrections", root)
+    raw.calendar = _read_all(raw, root / "calendar", root)
+    _load_cases(raw, root)
+    ledger = root / LEDGER_NAME
+    if ledger.exists():
+        raw.ledger_text = ledger.read_text(encoding="utf-8")
+    return raw
+
+
+def _keep(raw: RawContent, problem: Problem | None) -> bool:
+    """Record ``problem`` if any; True when the file must be skipped."""
+    if problem:
+        raw.problems.append(problem)
+        return True
+    return False
+
+
+def _read_raw(raw: RawContent, path: Path, root: Path) -> RawFile | None:
+    source = _rel(path, root)
+    data, problem = _read_yaml_file(path, source)
+    return None if _keep(raw, problem) else RawFile(source, data)
+
+
+def _read_all(raw: RawContent, folder: Path, root: Path) -> list[RawFile]:
+    items = (_read_raw(raw, path, root) for path in sorted(folder.glob("*.yaml")))
+    return [item for item in items if item]
+
+
+def _load_bureau(raw: RawContent, root: Path) -> None:
+    path = root / "bureau.yaml"
+    if not path.exists():
+        raw.problems.append(
+            Problem("bureau.yaml", "", "missing", "create it: see docs/content-format.md")
+        )
+        return
+    raw.bureau = _read_raw(raw, path, root)
+
+
+def _load_cases(raw: RawContent, root: Path) -> None:
+    cases_dir = root / "cases"
+    for path in sorted(cases_dir.rglob("*.md")) if cases_dir.is_dir() else ():
+        source = _rel(path, root)
+        parts = path.relative_to(cases_dir).parts
+        if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]):
+            raw.problems.append(Problem(source, "", "case file outside cases/<year>/", "move it to cases/<year>/<id>.md"))
+            continue
+        text, problem = decode_text(path.read_bytes(), source)
+        if _keep(raw, problem):
+            continue
+        if not text.strip():
+            raw.problems.append(Problem(source, "", "the file is empty", "fill it in or delete it"))
+            continue
+        data, body, problem = split_front_matter(text, source)
+        if not _keep(raw, problem):
+            raw.cases.append(RawFile(source, data, body))

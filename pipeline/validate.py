@@ -1,0 +1,371 @@
+"""Turn raw dicts into model objects, or report every problem at once.
+
+``validate_content`` is pure: it takes what ``pipeline.load`` read and the
+``--as-of`` date and returns a :class:`Content`, or raises
+:class:`ContentInvalid` listing every problem of every file (never just the first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from .catalogue import (
+    APPROVAL_FIELDS,
+    COMMON_CASE_FIELDS,
+    LIST_SCHEMAS,
+    OTHER_CATEGORIES,
+    PARTY_FIELDS,
+    RESULT_FIELDS,
+    TYPE_FIELDS,
+    TYPE_REQUIRED,
+)
+from .errors import ContentInvalid, Problem
+from .load import CASE_ID_RE, RawContent, RawFile
+from .model import (
+    CASE_TYPES,
+    DISCLOSE_MODES,
+    PARTY_KINDS,
+    PENALTY_CATEGORIES,
+    RANDOM_OUTCOMES,
+    STATUSES,
+    Approval,
+    Bureau,
+    Case,
+    Content,
+    Correction,
+    ListChange,
+    ListDoc,
+    Party,
+    Result,
+)
+from .values import check_credit_code, parse_amount, parse_date
+
+BUREAU_REQUIRED = ("name", "credit_code", "duties", "units", "jurisdiction", "region",
+                   "address", "phone", "report", "site")
+BUREAU_FIELDS = frozenset(BUREAU_REQUIRED) | {"postcode", "email", "office_hours", "approval"}
+SITE_REQUIRED = ("title", "identifier", "icp", "psb", "host")
+LIST_ENVELOPE = frozenset({"title", "updated_on", "intro", "history", "approval", "rows", "rules"})
+CORRECTION_FIELDS = frozenset({"id", "case", "received_on", "applicant", "contact", "claim",
+                               "evidence", "decision", "decided_on", "changes", "reply_on", "reply"})
+
+
+@dataclass
+class _Checker:
+    """Collects problems for one file while reading its fields."""
+
+    source: str
+    problems: list[Problem]
+    record_id: str = ""
+
+    def add(self, field: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.source, field, message, fix, self.record_id))
+
+    def unknown(self, data: dict, allowed: frozenset[str], prefix: str = "") -> None:
+        for key in sorted(set(data) - allowed, key=str):
+            self.add(prefix + str(key), "unknown field",
+                     f"remove it or correct the spelling; allowed: {', '.join(sorted(allowed))}")
+
+    def text(self, data: dict, key: str, required: bool = False, prefix: str = "") -> str:
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                self.add(prefix + key, "required field is missing or empty", "fill it in")
+            return ""
+        if isinstance(value, (dict, list)):
+            self.add(prefix + key, "expected text", "write a single value")
+            return ""
+        return str(value).strip()
+
+    def date(self, data: dict, key: str, required: bool = False, prefix: str = "") -> dt.date | None:
+        value = data.get(key)
+        if value in (None, ""):
+            if required:
+                self.add(prefix + key, "required date is missing", "write it as YYYY-MM-DD")
+            return None
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            self.add(prefix + key, str(exc), "write it as YYYY-MM-DD")
+            return None
+
+    def choice(self, data: dict, key: str, options, default: str | None = None, prefix: str = "") -> str:
+        value = data.get(key, default)
+        if value not in options:
+            self.add(prefix + key, f"{value!r} is not allowed", f"use one of: {', '.join(options)}")
+            return default or options[0]
+        return value
+
+    def approval(self, data: dict) -> Approval:
+        value = data.get("approval") or {}
+        if not isinstance(value, dict):
+            self.add("approval", "expected a mapping", "see docs/content-format.md")
+            return Approval()
+        self.unknown(value, frozenset(APPROVAL_FIELDS), "approval.")
+        return Approval(
+            *(self.text(value, k, prefix="approval.") for k in APPROVAL_FIELDS[:3]),
+            approved_on=self.date(value, "approved_on", prefix="approval."),
+        )
+
+
+def validate_content(raw: RawContent, as_of: dt.date) -> Content:
+    """Validate everything; return Content or raise ContentInvalid with all problems."""
+    problems = list(raw.problems)
+    bureau = _bureau(raw.bureau, problems) if raw.bureau else Bureau({})
+    lists = {kind: _list(kind, f, problems) for kind, f in raw.lists.items()}
+    lists = {k: v for k, v in lists.items() if v is not None}
+    cases = [c for c in (_case(f, as_of, problems) for f in raw.cases) if c is not None]
+    corrections = [c for c in (_correction(f, problems) for f in raw.corrections) if c]
+    calendar = _calendar(raw.calendar, problems)
+    _cross_check(cases, lists, corrections, problems)
+    if problems:
+        raise ContentInvalid(problems)
+    cases.sort(key=lambda c: (c.decided_on, c.id))
+    return Content(bureau, lists, tuple(cases), tuple(corrections), calendar)
+
+
+def _bureau(f: RawFile, problems: list[Problem]) -> Bureau:
+    ck = _Checker(f.source, problems)
+    ck.unknown(f.data, BUREAU_FIELDS)
+    for key in BUREAU_REQUIRED:
+        if not f.data.get(key):
+            ck.add(key, "required field is missing or empty", "see docs/content-format.md")
+    if f.data.get("credit_code"):
+        _credit(ck, f.data, "credit_code")
+    site = f.data.get("site") or {}
+    for key in SITE_REQUIRED:
+        if isinstance(site, dict) and not site.get(key):
+            ck.add(f"site.{key}", "required for the government-site footer", "see docs/content-format.md")
+    return Bureau(dict(f.data), f.source)
+
+
+def _credit(ck: _Checker, data: dict, key: str, prefix: str = "") -> str:
+    value = str(data.get(key) or "").strip()
+    try:
+        return check_credit_code(value)
+    except ValueError as exc:
+        ck.add(prefix + key, str(exc), "copy the code from the business licence")
+        return value
+
+
+def _list(kind: str, f: RawFile, problems: list[Problem]) -> ListDoc | None:
+    ck = _Checker(f.source, problems)
+    schema = LIST_SCHEMAS.get(kind)
+    if schema is None:
+        ck.add("", f"unknown list file {kind}.yaml",
+               f"name it one of: {', '.join(sorted(LIST_SCHEMAS))}")
+        return None
+    ck.unknown(f.data, LIST_ENVELOPE)
+    rows = f.data.get("rows")
+    if not isinstance(rows, list) or not rows:
+        ck.add("rows", "a list needs at least one row", "add entries under rows:")
+        rows = []
+    clean_rows = []
+    for i, row in enumerate(rows, 1):
+        prefix = f"rows[{i}]."
+        if not isinstance(row, dict):
+            ck.add(f"rows[{i}]", "expected a mapping of field: value", "see docs/content-format.md")
+            continue
+        ck.unknown(row, schema.fields, prefix)
+        for key in schema.required:
+            if row.get(key) in (None, "", []):
+                ck.add(prefix + key, "required field is missing or empty", "fill it in")
+        clean_rows.append(row)
+    history = tuple(_history(ck, f.data.get("history") or []))
+    return ListDoc(
+        kind=kind, title=ck.text(f.data, "title") or schema.title, source=f.source,
+        updated_on=ck.date(f.data, "updated_on", required=True) or dt.date.min,
+        rows=tuple(clean_rows), intro=ck.text(f.data, "intro"), rules=ck.text(f.data, "rules"),
+        history=history, approval=ck.approval(f.data),
+    )
+
+
+def _history(ck: _Checker, entries) -> list[ListChange]:
+    out = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else [], 1):
+        prefix = f"history[{i}]."
+        if not isinstance(entry, dict):
+            ck.add(prefix[:-1], "expected a mapping", "see docs/content-format.md")
+            continue
+        ck.unknown(entry, frozenset({"date", "summary", "cause", "effective_on"}), prefix)
+        cause = ck.choice(entry, "cause", ("law", "function", "other"), "other", prefix)
+        effective = ck.date(entry, "effective_on", prefix=prefix)
+        if cause != "other" and effective is None:
+            ck.add(prefix + "effective_on", "a change of law or function needs its effective date (R-LIST)",
+                   "add effective_on: YYYY-MM-DD")
+        out.append(ListChange(ck.date(entry, "date", True, prefix) or dt.date.min,
+                              ck.text(entry, "summary", True, prefix), cause, effective))
+    return out
+
+
+def _party(ck: _Checker, data) -> Party:
+    if not isinstance(data, dict):
+        ck.add("party", "required mapping is missing", "add party: with kind and name")
+        return Party("organisation", "")
+    ck.unknown(data, PARTY_FIELDS, "party.")
+    kind = ck.choice(data, "kind", PARTY_KINDS, prefix="party.")
+    name = ck.text(data, "name", True, "party.")
+    code = ck.text(data, "credit_code", prefix="party.")
+    if kind == "natural_person":
+        if code or data.get("legal_rep"):
+            ck.add("party.credit_code", "a natural person has no 统一社会信用代码 or legal representative",
+                   "remove it, or set party.kind to organisation / individual_business")
+    elif code:
+        code = _credit(ck, data, "credit_code", "party.")
+        if kind == "individual_business" and not code.startswith("92"):
+            ck.add("party.credit_code", "a 个体工商户's code starts with 92",
+                   "check the code or set party.kind to organisation")
+    elif not data.get("registration_no"):
+        ck.add("party.credit_code", "an organisation needs credit_code (or registration_no if it has none)",
+               "copy it from the business licence")
+    return Party(kind, name, code, ck.text(data, "registration_no", prefix="party."),
+                 ck.text(data, "legal_rep", prefix="party."), ck.text(data, "operator", prefix="party."))
+
+
+def _result(ck: _Checker, data) -> Result:
+    if not isinstance(data, dict):
+        ck.add("result", "required mapping is missing", "add result: with category and summary")
+        return Result()
+    ck.unknown(data, RESULT_FIELDS, "result.")
+    cats = data.get("category")
+    cats = [cats] if isinstance(cats, str) else (cats or [])
+    for cat in cats:
+        if cat not in PENALTY_CATEGORIES:
+            ck.add("result.category", f"{cat!r} is not a 处罚类别", f"use: {', '.join(PENALTY_CATEGORIES)}")
+    if not cats:
+        ck.add("result.category", "required field is missing", "name at least one 处罚类别")
+    amounts = {}
+    for key in ("fine", "confiscated", "refund"):
+        try:
+            amounts[key] = parse_amount(data.get(key) or 0)
+        except ValueError as exc:
+            ck.add(f"result.{key}", str(exc), "write a number of 元")
+            amounts[key] = parse_amount(0)
+    return Result(tuple(cats), summary=ck.text(data, "summary", True, "result."), **amounts)
+
+
+def _case(f: RawFile, as_of: dt.date, problems: list[Problem]) -> Case | None:
+    data = f.data
+    stem = f.source.rsplit("/", 1)[-1][:-3]
+    ck = _Checker(f.source, problems, str(data.get("id", stem)))
+    ctype = ck.choice(data, "type", CASE_TYPES)
+    ck.unknown(data, COMMON_CASE_FIELDS | TYPE_FIELDS[ctype])
+    case_id = ck.text(data, "id", True)
+    if case_id and not CASE_ID_RE.match(case_id):
+        ck.add("id", f"{case_id!r} is not a valid id", "use letters, digits and '-' only, e.g. 2026-0012")
+    elif case_id and case_id != stem:
+        ck.add("id", f"id {case_id!r} differs from the file name {stem!r}", f"rename the file to {case_id}.md")
+    decided = ck.date(data, "decided_on", True)
+    if decided and decided > as_of:
+        ck.add("decided_on", f"{decided} is after the build date {as_of}", "check the date, or build with a later --as-of")
+    if decided and f.source.split("/")[1] != str(decided.year):
+        ck.add("decided_on", f"file is in cases/{f.source.split('/')[1]}/ but decided in {decided.year}",
+               f"move it to cases/{decided.year}/")
+    for key in TYPE_REQUIRED[ctype]:
+        if data.get(key) in (None, "", [], {}):
+            ck.add(key, f"required for type {ctype}", "fill it in (see docs/content-format.md)")
+    persons = data.get("persons") or []
+    if not isinstance(persons, list) or not all(isinstance(p, str) for p in persons):
+        ck.add("persons", "expected a list of names", "write persons: [张三, 李四]")
+        persons = []
+    status = ck.choice(data, "status", STATUSES, "active")
+    disclose = ck.choice(data, "disclose", DISCLOSE_MODES, "summary")
+    case = Case(
+        id=case_id or stem, type=ctype, doc_no=ck.text(data, "doc_no", True),
+        item=ck.text(data, "item", True), agency=ck.text(data, "agency", True),
+        decided_on=decided or dt.date.min, party=_party(ck, data.get("party")), source=f.source,
+        persons=tuple(p.strip() for p in persons), facts=ck.text(data, "facts"),
+        basis=ck.text(data, "basis"),
+        result=_result(ck, data.get("result")) if ctype == "penalty" else Result(),
+        **{k: ck.text(data, k) for k in ("method", "check_items", "problems", "rectification",
+                                          "task", "follow_up", "conclusion", "status_note",
+                                          "replaced_by", "disclose_reason")},
+        outcome=ck.choice(data, "outcome", RANDOM_OUTCOMES, "正常") if ctype == "random_check" else "",
+        category=ck.choice(data, "category", OTHER_CATEGORIES, "其他") if ctype == "other" else "",
+        disclose=disclose, approval=ck.approval(data), status=status,
+        status_changed_on=ck.date(data, "status_changed_on"),
+        published_on=ck.date(data, "published_on"), body=f.body,
+    )
+    _case_rules(ck, case, as_of)
+    return case
+
+
+def _case_rules(ck: _Checker, case: Case, as_of: dt.date) -> None:
+    if case.disclose == "none" and not case.disclose_reason:
+        ck.add("disclose_reason", "disclose: none needs the reason (R-NOPUB)", "add disclose_reason: …")
+    if case.status != "active":
+        if not case.status_changed_on:
+            ck.add("status_changed_on", f"status {case.status} needs the date it changed (R-WITHDRAW)",
+                   "add status_changed_on: YYYY-MM-DD")
+        if not case.status_note:
+            ck.add("status_note", "a withdrawal needs a public explanation (R-WITHDRAW)", "add status_note: …")
+    if case.status == "remade" and not case.replaced_by:
+        ck.add("replaced_by", "a remade decision names its replacement", "add replaced_by: <case id>")
+    for key in ("status_changed_on", "published_on"):
+        value = getattr(case, key)
+        if value and value > as_of:
+            ck.add(key, f"{value} is after the build date {as_of}", "check the date")
+    if case.published_on and case.published_on < case.decided_on:
+        ck.add("published_on", "published before it was decided", "check both dates")
+
+
+def _correction(f: RawFile, problems: list[Problem]) -> Correction | None:
+    ck = _Checker(f.source, problems, str(f.data.get("id", "")))
+    ck.unknown(f.data, CORRECTION_FIELDS)
+    changes = f.data.get("changes") or []
+    if not isinstance(changes, list) or not all(isinstance(c, dict) and "field" in c for c in changes):
+        ck.add("changes", "expected a list of {field, old, new}", "see docs/content-format.md")
+        changes = []
+    return Correction(
+        id=ck.text(f.data, "id", True), case=ck.text(f.data, "case", True),
+        received_on=ck.date(f.data, "received_on", True) or dt.date.min, source=f.source,
+        **{k: ck.text(f.data, k) for k in ("applicant", "contact", "claim", "evidence", "reply")},
+        decision=ck.choice(f.data, "decision", ("pending", "accepted", "rejected"), "pending"),
+        decided_on=ck.date(f.data, "decided_on"), reply_on=ck.date(f.data, "reply_on"),
+        changes=tuple({k: str(v) for k, v in c.items()} for c in changes),
+    )
+
+
+def _calendar(files: list[RawFile], problems: list[Problem]) -> dict:
+    out = {}
+    for f in files:
+        ck = _Checker(f.source, problems)
+        ck.unknown(f.data, frozenset({"year", "source", "holidays", "workdays"}))
+        year = f.data.get("year")
+        if not isinstance(year, int):
+            ck.add("year", "required: the year this schedule covers", "add year: 2027")
+            continue
+        days = {}
+        for key in ("holidays", "workdays"):
+            values = f.data.get(key) or []
+            days[key] = set()
+            for value in values if isinstance(values, list) else []:
+                try:
+                    days[key].add(parse_date(value))
+                except ValueError as exc:
+                    ck.add(key, str(exc), "write dates as YYYY-MM-DD")
+        out[year] = {**days, "source": str(f.data.get("source", f.source))}
+    return out
+
+
+def _cross_check(cases, lists, corrections, problems: list[Problem]) -> None:
+    codes = {str(r.get("code")) for kind in ("items", "random") if kind in lists
+             for r in lists[kind].rows}
+    ids = Counter(c.id for c in cases)
+    doc_nos = Counter(c.doc_no for c in cases if c.doc_no)
+    for case in cases:
+        add = lambda field, msg, fix, c=case: problems.append(Problem(c.source, field, msg, fix, c.id))  # noqa: E731
+        if ids[case.id] > 1:
+            add("id", f"id {case.id} is used by {ids[case.id]} files", "give each record its own id")
+        if doc_nos[case.doc_no] > 1:
+            add("doc_no", f"文号 {case.doc_no} is used by {doc_nos[case.doc_no]} records", "each decision has its own 文号")
+        if case.item and case.item not in codes:
+            add("item", f"unknown 执法事项 {case.item!r}", "use a code from lists/items.yaml (or lists/random.yaml)")
+        if case.replaced_by and case.replaced_by not in ids:
+            add("replaced_by", f"no case with id {case.replaced_by!r}", "name the id of the re-made decision")
+    case_ids = set(ids)
+    for corr in corrections:
+        if corr.case and corr.case not in case_ids:
+            problems.append(Problem(corr.source, "case", f"no case with id {corr.case!r}",
+                                    "name the id of the case to correct", corr.id))
