@@ -1,0 +1,100 @@
+"""Join the pipeline stages after the approval gate into one in-memory site.
+
+redact (R-PII) → ledger events and first-publication dates → retention (R-RET5,
+R-RET2) and withdrawals (R-WITHDRAW) → corrections (R-CORR) → SiteData.
+Pure apart from the clock-free ``as_of``; no file is read or written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pipeline.pii import personal_values
+from pipeline.redact import redact_case, redact_cases
+
+from pipeline import corrections as corr
+from pipeline import ledger, retention
+from pipeline.model import Content, Hold
+
+from .pages import SiteData, case_url
+
+
+def bureau_allow_list(content: Content) -> frozenset[str]:
+    """The bureau's own published contacts, which redaction keeps (SPEC §4)."""
+    b = content.bureau
+    report = b.get("report") or {}
+    values = [b.get("phone"), b.get("email"), b.get("address"), report.get("phone"),
+              report.get("email"), report.get("address")]
+    for row in content.lists.get("guides").rows if "guides" in content.lists else ():
+        values += [row.get("phone"), row.get("address")]
+    return frozenset(str(v) for v in values if v)
+
+
+def assemble(content: Content, cases, lists, ledger_text: str, report, progress, stage):
+    """Run redaction, ledger and retention; return a ``build.Prepared``."""
+    from .build import Prepared
+
+    allow = bureau_allow_list(content)
+    with stage(report, "redact", progress):
+        redacted, pii_holds, stats = redact_cases(cases, allow)
+        report.held += pii_holds
+        report.redaction = stats
+    with stage(report, "ledger", progress):
+        previous = ledger.parse_ledger(ledger_text) if ledger_text.strip() else []
+        first_pub = ledger.first_publication(previous)
+        kept = retention.apply_retention(redacted, first_pub, report.as_of)
+        expired_ids = {c.id for c in kept.expired}
+        new_events = ledger.plan_events(
+            list(kept.live) + list(kept.withdrawn), lists, content.corrections, previous,
+            report.as_of, expired_ids=expired_ids,
+        )
+        events = previous + new_events
+        first_pub = ledger.first_publication(events)
+        report.new_events = new_events
+        report.ledger_text = ledger.append_events(ledger_text, new_events)
+    live = sorted(kept.live, key=lambda c: (c.decided_on, c.id), reverse=True)
+    report.published = len(live)
+    report.withdrawn = len(kept.withdrawn)
+    report.expired = sorted(expired_ids)
+    report.gone_urls = sorted(case_url(c) for c in kept.expired)
+    with_corrections = {c.case for c in content.corrections}
+    sources = {c.id: c for c in content.cases}
+    entries = {
+        c.id: corr.public_correction_entries(c.id, content.corrections, report.as_of,
+                                             _redactor(sources[c.id], allow))
+        for c in live if c.id in with_corrections
+    }
+    site = SiteData(
+        bureau=content.bureau, lists=lists, cases=live, as_of=report.as_of,
+        withdrawn=sorted(kept.withdrawn, key=lambda c: c.id), ends=dict(kept.ends),
+        first_pub=first_pub, corrections={k: v for k, v in entries.items() if v}, events=events,
+    )
+    return Prepared(content, site, report, _secrets(content, report.held, kept))
+
+
+def _redactor(case, allow):
+    """A text redactor that masks the persons of the SOURCE ``case`` (correction values)."""
+
+    def redact(text: str) -> str:
+        probe = replace(case, facts=text, body="", status_note="")
+        return redact_case(probe, allow).case.facts
+
+    return redact
+
+
+def _secrets(content: Content, held: list[Hold], kept) -> set:
+    """Values that must appear in no output file: personal data of every source case,
+    and the 文号 and party names of held-back, withdrawn and expired records."""
+    values = set()
+    for case in content.cases:
+        values |= personal_values(case)
+    held_ids = {h.record_id for h in held}
+    hidden = [c for c in content.cases if c.id in held_ids] + list(kept.expired)
+    # A party with another live result is legitimately on the site under that result.
+    live_parties = {c.party.name for c in kept.live}
+    for case in hidden:
+        values.add(("hidden_doc_no", case.doc_no))
+    for case in hidden + list(kept.withdrawn):  # a withdrawal notice never names the party
+        if case.party.name not in live_parties:
+            values.add(("hidden_party", case.party.name))
+    return values

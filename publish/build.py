@@ -1,0 +1,174 @@
+"""``gongshi build``: run every pipeline stage in memory, then write the site.
+
+Order (SPEC §7): load → validate → approval gate → redact → ledger and retention →
+page plan → Pelican render → search index → verify.  Nothing is written until every
+stage has passed; the site is rendered into a fresh staging directory that replaces
+the output directory only after verification succeeds, so a failed build leaves the
+previous output as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pelican import Pelican
+
+from pipeline.approval import gate_cases, gate_lists
+from pipeline.load import LEDGER_NAME, load_content
+from pipeline.model import Content, Hold
+from pipeline.validate import validate_content
+
+from . import pelican_plugin
+from .pages import SiteData, plan_pages
+from .settings import load_settings
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI summary and the publish step."""
+
+    as_of: dt.date
+    output: Path | None = None
+    published: int = 0
+    withdrawn: int = 0
+    expired: list[str] = field(default_factory=list)  # ids
+    gone_urls: list[str] = field(default_factory=list)  # URLs that answer 410
+    held: list[Hold] = field(default_factory=list)
+    new_events: list = field(default_factory=list)
+    ledger_text: str | None = None  # the ledger to write after a successful deploy
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    redaction: dict = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """The in-memory result of the pipeline: ready to render."""
+
+    content: Content
+    site: SiteData
+    report: BuildReport
+    secrets: set = field(default_factory=set)  # personal and held-back values for the verifier
+
+
+def _stage(report: BuildReport, name: str, progress):
+    """Context helper: time a stage and announce it."""
+
+    class _Timer:
+        def __enter__(self):
+            if progress:
+                progress(f"{name} …")
+            self.start = time.perf_counter()
+
+        def __exit__(self, *exc):
+            report.timings[name] = round(time.perf_counter() - self.start, 3)
+            return False
+
+    return _Timer()
+
+
+def prepare(content_dir: Path, as_of: dt.date, progress=None) -> Prepared:
+    """Run load → validate → gate → redact → ledger/retention in memory.
+
+    Raises ContentInvalid (every problem at once) or LedgerBroken; never writes.
+    """
+    from .assemble import assemble  # late import: assemble pulls in every stage
+
+    report = BuildReport(as_of=as_of)
+    with _stage(report, "load", progress):
+        raw = load_content(Path(content_dir))
+    with _stage(report, "validate", progress):
+        content = validate_content(raw, as_of)
+    with _stage(report, "approval", progress):
+        cases, held = gate_cases(content.cases)
+        lists, list_held = gate_lists(content.lists)
+        report.held += held + list_held
+    return assemble(content, cases, lists, raw.ledger_text, report, progress, _stage)
+
+
+def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, progress=None) -> Path:
+    """Render the prepared site into ``output_dir`` atomically; returns the output path.
+
+    The site is built in a sibling staging directory, indexed and verified there,
+    then moved into place; on any failure the staging directory is removed and
+    ``output_dir`` is untouched.
+    """
+    from .postbuild import finish_site  # search index, feeds, sitemap, verify
+
+    output_dir = Path(output_dir).resolve()
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    try:
+        settings = settings or load_settings()
+        pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"])
+        prepared.report.pages = len(pages)
+        with _stage(prepared.report, "render", progress):
+            _run_pelican(pages, prepared.site, staging, settings)
+        finish_site(prepared, staging, settings, progress, _stage)
+        _swap_into_place(staging, output_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    prepared.report.output = output_dir
+    return output_dir
+
+
+def _run_pelican(pages, site: SiteData, out: Path, settings: dict) -> None:
+    logging.getLogger("pelican").setLevel(logging.WARNING)
+    run_settings = dict(settings)
+    run_settings.update(
+        OUTPUT_PATH=str(out),
+        PLUGINS=[pelican_plugin],
+        GONGSHI_PAGES=pages,
+        GONGSHI_GLOBALS={"bureau": site.bureau, "lists": site.lists, "as_of": site.as_of,
+                         "site_title": site.bureau.get("site", {}).get("title", "")},
+    )
+    # Pelican prints a 'Done: Processed 0 articles' banner; our summary replaces it.
+    with contextlib.redirect_stdout(io.StringIO()):
+        Pelican(run_settings).run()
+
+
+def _swap_into_place(staging: Path, output_dir: Path) -> None:
+    """Replace output_dir with staging using renames (the old tree is removed last)."""
+    os.chmod(staging, 0o755)
+    if output_dir.exists():
+        old = output_dir.with_name(f".{output_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        output_dir.rename(old)
+        staging.rename(output_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(output_dir)
+
+
+def write_ledger(content_dir: Path, ledger_text: str) -> None:
+    """Atomically replace the content dir's ledger with ``ledger_text``."""
+    path = Path(content_dir) / LEDGER_NAME
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text(ledger_text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def build(content_dir: Path, output_dir: Path, as_of: dt.date, settings: dict | None = None,
+          progress=None, record_ledger: bool = True) -> BuildReport:
+    """``gongshi build``: prepare, render, verify; then record the ledger if one exists.
+
+    The ledger is only written when the content dir already has one (SPEC §8) and
+    only after the site was built and verified.
+    """
+    prepared = prepare(content_dir, as_of, progress)
+    render(prepared, output_dir, settings, progress)
+    report = prepared.report
+    if record_ledger and report.ledger_text is not None and (Path(content_dir) / LEDGER_NAME).exists():
+        write_ledger(content_dir, report.ledger_text)
+    return report

@@ -1,0 +1,65 @@
+"""Jinja filters of the gongshi theme."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+from pipeline.values import format_amount
+
+# Decision texts are Markdown written by staff or exported by a case system; after
+# rendering, only this allow-list of tags survives (issue 11: no script, no styles,
+# no event attributes; links only http(s), mailto and relative).
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "blockquote",
+                "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "a", "hr",
+                "span", "sup", "sub", "pre", "code"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"},
+                      "th": {"colspan", "rowspan", "scope"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def cn_date(value: dt.date | None) -> str:
+    """2026-03-02 → 2026年3月2日; None → ''."""
+    if not value:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def iso_date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def amount(value: Decimal | int | None) -> str:
+    """52000 → 52,000元; 0 or None → ''."""
+    if not value:
+        return ""
+    return format_amount(Decimal(value))
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown → sanitised HTML (nh3 allow-list)."""
+    if not text:
+        return Markup("")
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
+    return Markup(clean)
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text with line breaks → escaped <p> paragraphs."""
+    parts = [p.strip() for p in (text or "").split("\n") if p.strip()]
+    return Markup("".join(Markup("<p>{}</p>").format(p) for p in parts))
+
+
+FILTERS = {
+    "cn_date": cn_date,
+    "iso_date": iso_date,
+    "amount": amount,
+    "markdown": render_markdown,
+    "paragraphs": paragraphs,
+}

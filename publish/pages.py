@@ -1,0 +1,165 @@
+"""The page plan: every output page as (path, template, context), computed in memory.
+
+Nothing here writes files.  Two pages mapping to one path is an error
+(``DuplicatePath``), so two records can never overwrite each other's URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pipeline.catalogue import LIST_ORDER, LIST_SCHEMAS
+from pipeline.errors import GongshiError
+from pipeline.model import CASE_TYPE_LABELS, CASE_TYPES, Bureau, Case, ListDoc
+
+from .flowchart import flow_svg
+
+
+class DuplicatePath(GongshiError):
+    """Two pages would be written to the same output path."""
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # output path relative to the site root, e.g. cases/2026/2026-0012/index.html
+    template: str  # template name without .html
+    context: dict
+
+
+@dataclass
+class SiteData:
+    """Everything the templates need, after every pipeline stage has run."""
+
+    bureau: Bureau
+    lists: dict[str, ListDoc]
+    cases: list[Case]  # live, redacted, newest first
+    as_of: dt.date
+    withdrawn: list[Case] = field(default_factory=list)  # redacted; notice pages only
+    ends: dict[str, dt.date] = field(default_factory=dict)  # id -> 公示截止日期
+    first_pub: dict[str, dt.date] = field(default_factory=dict)
+    corrections: dict[str, list] = field(default_factory=dict)  # id -> public 更正记录 entries
+    events: list = field(default_factory=list)  # ledger events (public summaries)
+    extra_pages: list[Page] = field(default_factory=list)  # changelog, 年报, data, search …
+
+
+def case_url(case: Case) -> str:
+    """The URL path of a case page, relative to the site root (ends with '/')."""
+    return f"cases/{case.decided_on.year}/{case.id}/"
+
+
+def _index(url: str) -> str:
+    return url + "index.html" if url.endswith("/") or not url else url
+
+
+def paginate(items: list, per_page: int, base_url: str, template: str, context: dict) -> list[Page]:
+    """Split ``items`` into pages at base_url, base_url/page/2/, … (at least one page)."""
+    chunks = [items[i:i + per_page] for i in range(0, len(items), per_page)] or [[]]
+    urls = [base_url] + [f"{base_url}page/{n}/" for n in range(2, len(chunks) + 1)]
+    pages = []
+    for n, chunk in enumerate(chunks, 1):
+        pager = {"number": n, "count": len(chunks), "total": len(items),
+                 "prev": urls[n - 2] if n > 1 else None, "next": urls[n] if n < len(chunks) else None,
+                 "urls": urls}
+        pages.append(Page(_index(urls[n - 1]), template, dict(context, items=chunk, pager=pager)))
+    return pages
+
+
+def plan_pages(site: SiteData, per_page: int = 50) -> list[Page]:
+    """Every page of the site, in a deterministic order; raises DuplicatePath on a clash."""
+    items_by_code = {str(r["code"]): r for kind in ("items", "random") if kind in site.lists
+                     for r in site.lists[kind].rows}
+    pages = [Page("index.html", "index", {"latest": site.cases[:10], "counts": _counts(site.cases)}),
+             Page("404.html", "404", {}),
+             Page("body/index.html", "body", {}),
+             Page("report/index.html", "report", {})]
+    pages += _list_pages(site)
+    pages += _case_pages(site, items_by_code)
+    pages += _result_lists(site, per_page)
+    pages += site.extra_pages
+    _check_unique(pages)
+    return pages
+
+
+def _counts(cases: list[Case]) -> dict[str, int]:
+    counts = dict.fromkeys(CASE_TYPES, 0)
+    for case in cases:
+        counts[case.type] += 1
+    return counts
+
+
+def _list_pages(site: SiteData) -> list[Page]:
+    pages = []
+    bases = {str(r["id"]): r for r in site.lists["bases"].rows} if "bases" in site.lists else {}
+    for kind in LIST_ORDER:
+        doc = site.lists.get(kind)
+        if doc is None:
+            continue
+        ctx = {"doc": doc, "schema": LIST_SCHEMAS[kind]}
+        pages.append(Page(f"lists/{kind}/index.html", "list", ctx))
+    by_item = defaultdict(list)
+    for case in site.cases:
+        by_item[case.item].append(case)
+    for kind in ("items", "random"):
+        for row in site.lists[kind].rows if kind in site.lists else ():
+            code = str(row["code"])
+            refs = [bases[b] for b in _as_list(row.get("basis")) if b in bases]
+            pages.append(Page(f"items/{code}/index.html", "item",
+                              {"row": row, "kind": kind, "bases": refs, "results": by_item.get(code, [])}))
+    for row in site.lists["guides"].rows if "guides" in site.lists else ():
+        pages.append(Page(f"guides/{row['id']}/index.html", "guide", {"row": row}))
+    for row in site.lists["flows"].rows if "flows" in site.lists else ():
+        pages.append(Page(f"flows/{row['id']}/index.html", "flow",
+                          {"row": row, "svg": flow_svg(row["title"], row.get("steps") or [])}))
+    return pages
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _case_pages(site: SiteData, items_by_code: dict) -> list[Page]:
+    pages = []
+    for case in site.cases:
+        pages.append(Page(_index(case_url(case)), "case", {
+            "case": case, "item": items_by_code.get(case.item, {}),
+            "end": site.ends.get(case.id), "first_pub": site.first_pub.get(case.id),
+            "corrections": site.corrections.get(case.id, []),
+        }))
+    by_id = {c.id: c for c in site.cases}
+    for case in site.withdrawn:
+        replacement = by_id.get(case.replaced_by)
+        pages.append(Page(_index(case_url(case)), "withdrawn", {
+            "case": case, "replacement": replacement,
+        }))
+    return pages
+
+
+def _result_lists(site: SiteData, per_page: int) -> list[Page]:
+    years = sorted({c.decided_on.year for c in site.cases}, reverse=True)
+    nav = {"years": years, "types": CASE_TYPE_LABELS}
+    pages = paginate(site.cases, per_page, "results/", "results",
+                     dict(nav, heading="全部执法结果", current="all"))
+    for year in years:
+        chosen = [c for c in site.cases if c.decided_on.year == year]
+        pages += paginate(chosen, per_page, f"results/{year}/", "results",
+                          dict(nav, heading=f"{year}年执法结果", current=str(year)))
+    for ctype, label in CASE_TYPE_LABELS.items():
+        chosen = [c for c in site.cases if c.type == ctype]
+        pages += paginate(chosen, per_page, f"results/type/{ctype}/", "results",
+                          dict(nav, heading=f"{label}结果", current=ctype))
+    return pages
+
+
+def _check_unique(pages: list[Page]) -> None:
+    seen: dict[str, Page] = {}
+    for page in pages:
+        if page.path in seen:
+            raise DuplicatePath(
+                f"two pages would be written to {page.path} ({seen[page.path].template} and "
+                f"{page.template}); give each record its own id"
+            )
+        seen[page.path] = page

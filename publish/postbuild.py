@@ -1,0 +1,33 @@
+"""Files made after the pages are rendered: sitemap, search index; then verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from .assemble import bureau_allow_list
+from .verify import verify_site
+
+
+def write_sitemap(prepared, out: Path) -> None:
+    """sitemap.xml of every public page (withdrawn notices and expired cases excluded)."""
+    base = str(prepared.site.bureau.get("site", {}).get("url", "")).rstrip("/") + "/"
+    urls = ["", "results/", "body/", "report/"]
+    urls += [f"lists/{kind}/" for kind in sorted(prepared.site.lists)]
+    urls += [f"cases/{c.decided_on.year}/{c.id}/" for c in sorted(prepared.site.cases, key=lambda c: c.id)]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"<url><loc>{escape(base + u)}</loc></url>" for u in urls]
+    lines.append("</urlset>")
+    (out / "sitemap.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def finish_site(prepared, out: Path, settings: dict, progress, stage) -> None:
+    """Write the derived files, then verify the whole tree (raises LeakFound)."""
+    report = prepared.report
+    with stage(report, "sitemap", progress):
+        write_sitemap(prepared, out)
+    for hook in settings.get("GONGSHI_POSTBUILD", ()):
+        hook(prepared, out, settings, progress, stage)
+    with stage(report, "verify", progress):
+        verify_site(out, prepared.secrets, bureau_allow_list(prepared.content))
