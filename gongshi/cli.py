@@ -136,6 +136,20 @@ def verify(site_dir, content_dir, as_of):
     click.echo(f"{site_dir}: clean (no personal data, no hidden record, no broken link)")
 
 
+def _load_command_modules() -> None:
+    """Import every module of gongshi.commands; each adds its commands to ``cli``."""
+    import importlib
+    import pkgutil
+
+    from gongshi import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        importlib.import_module(f"gongshi.commands.{info.name}")
+
+
+_load_command_modules()
+
+
 def main() -> None:
     """Console-script entry point."""
     sys.exit(cli(prog_name="gongshi"))  # noqa: RET503

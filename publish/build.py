@@ -29,6 +29,7 @@ from pipeline.validate import validate_content
 
 from . import pelican_plugin
 from .pages import SiteData, plan_pages
+from .sections import nav_links
 from .settings import load_settings
 
 
@@ -110,7 +111,7 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         settings = settings or load_settings()
-        pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"])
+        pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"], settings)
         prepared.report.pages = len(pages)
         with _stage(prepared.report, "render", progress):
             _run_pelican(pages, prepared.site, staging, settings)
@@ -131,7 +132,8 @@ def _run_pelican(pages, site: SiteData, out: Path, settings: dict) -> None:
         PLUGINS=[pelican_plugin],
         GONGSHI_PAGES=pages,
         GONGSHI_GLOBALS={"bureau": site.bureau, "lists": site.lists, "as_of": site.as_of,
-                         "site_title": site.bureau.get("site", {}).get("title", "")},
+                         "site_title": site.bureau.get("site", {}).get("title", ""),
+                         "nav_sections": nav_links()},
     )
     # Pelican prints a 'Done: Processed 0 articles' banner; our summary replaces it.
     with contextlib.redirect_stdout(io.StringIO()):

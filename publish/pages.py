@@ -66,8 +66,9 @@ def paginate(items: list, per_page: int, base_url: str, template: str, context: 
     return pages
 
 
-def plan_pages(site: SiteData, per_page: int = 50) -> list[Page]:
+def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None) -> list[Page]:
     """Every page of the site, in a deterministic order; raises DuplicatePath on a clash."""
+    from .sections import load_sections
     items_by_code = {str(r["code"]): r for kind in ("items", "random") if kind in site.lists
                      for r in site.lists[kind].rows}
     pages = [Page("index.html", "index", {"latest": site.cases[:10], "counts": _counts(site.cases)}),
@@ -78,6 +79,9 @@ def plan_pages(site: SiteData, per_page: int = 50) -> list[Page]:
     pages += _case_pages(site, items_by_code)
     pages += _result_lists(site, per_page)
     pages += site.extra_pages
+    for section in load_sections():
+        if hasattr(section, "pages"):
+            pages += section.pages(site, settings or {})
     _check_unique(pages)
     return pages
 

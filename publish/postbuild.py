@@ -6,6 +6,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .assemble import bureau_allow_list
+from .sections import load_sections
 from .verify import verify_site
 
 
@@ -27,7 +28,9 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage) -> None:
     report = prepared.report
     with stage(report, "sitemap", progress):
         write_sitemap(prepared, out)
-    for hook in settings.get("GONGSHI_POSTBUILD", ()):
-        hook(prepared, out, settings, progress, stage)
+    for section in load_sections():
+        if hasattr(section, "postbuild"):
+            with stage(report, section.__name__.rsplit(".", 1)[-1], progress):
+                section.postbuild(prepared, out, settings)
     with stage(report, "verify", progress):
         verify_site(out, prepared.secrets, bureau_allow_list(prepared.content))
