@@ -50,6 +50,9 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     redaction: dict = field(default_factory=dict)
+    # Content-relative path -> text of publisher state (e.g. opendata/state.json) that sections
+    # ask to have written beside the ledger, and only when the ledger is (after a good build).
+    state_files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Prepared:
     site: SiteData
     report: BuildReport
     secrets: set = field(default_factory=set)  # personal and held-back values for the verifier
+    content_dir: Path | None = None  # where the content was read (sections read their own files)
 
 
 def _stage(report: BuildReport, name: str, progress):
@@ -94,7 +98,9 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None) -> Prepared:
         cases, held = gate_cases(content.cases)
         lists, list_held = gate_lists(content.lists)
         report.held += held + list_held
-    return assemble(content, cases, lists, raw.ledger_text, report, progress, _stage)
+    prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage)
+    prepared.content_dir = Path(content_dir)
+    return prepared
 
 
 def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, progress=None) -> Path:
@@ -111,7 +117,9 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         settings = settings or load_settings()
-        pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"], settings)
+        # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
+        pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
+                           dict(settings, GONGSHI_PREPARED=prepared))
         prepared.report.pages = len(pages)
         with _stage(prepared.report, "render", progress):
             _run_pelican(pages, prepared.site, staging, settings)
@@ -161,16 +169,28 @@ def write_ledger(content_dir: Path, ledger_text: str) -> None:
     os.replace(tmp, path)
 
 
+def write_state_files(content_dir: Path, files: dict[str, str]) -> None:
+    """Atomically write each content-relative path in ``files`` (parents created)."""
+    for rel, text in sorted(files.items()):
+        path = Path(content_dir) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+
+
 def build(content_dir: Path, output_dir: Path, as_of: dt.date, settings: dict | None = None,
           progress=None, record_ledger: bool = True) -> BuildReport:
     """``gongshi build``: prepare, render, verify; then record the ledger if one exists.
 
     The ledger is only written when the content dir already has one (SPEC §8) and
-    only after the site was built and verified.
+    only after the site was built and verified; sections' ``report.state_files``
+    are written with it, under the same condition.
     """
     prepared = prepare(content_dir, as_of, progress)
     render(prepared, output_dir, settings, progress)
     report = prepared.report
     if record_ledger and report.ledger_text is not None and (Path(content_dir) / LEDGER_NAME).exists():
         write_ledger(content_dir, report.ledger_text)
+        write_state_files(content_dir, report.state_files)
     return report
