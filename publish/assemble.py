@@ -44,9 +44,11 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
         first_pub = ledger.first_publication(previous)
         kept = retention.apply_retention(redacted, first_pub, report.as_of)
         expired_ids = {c.id for c in kept.expired}
+        # Every public case, expired ones included: plan_events records an expiry only
+        # for a case it is given (R-RET5 / R-RET2 events in the public changelog).
         new_events = ledger.plan_events(
-            list(kept.live) + list(kept.withdrawn), lists, content.corrections, previous,
-            report.as_of, expired_ids=expired_ids,
+            redacted, lists, content.corrections, previous, report.as_of,
+            live_ids={c.id for c in kept.live}, expired_ids=expired_ids,
         )
         events = previous + new_events
         first_pub = ledger.first_publication(events)
@@ -69,7 +71,8 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
         withdrawn=sorted(kept.withdrawn, key=lambda c: c.id), ends=dict(kept.ends),
         first_pub=first_pub, corrections={k: v for k, v in entries.items() if v}, events=events,
     )
-    return Prepared(content, site, report, _secrets(content, report.held, kept))
+    in_ledger = {e.record for e in events}
+    return Prepared(content, site, report, _secrets(content, report.held, kept, in_ledger))
 
 
 def _redactor(case, allow):
@@ -82,9 +85,14 @@ def _redactor(case, allow):
     return redact
 
 
-def _secrets(content: Content, held: list[Hold], kept) -> set:
+def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str] = frozenset()) -> set:
     """Values that must appear in no output file: personal data of every source case,
-    and the 文号 and party names of held-back, withdrawn and expired records."""
+    the 文号 and party names of held-back, withdrawn and expired records, and the page
+    URL of expired records.
+
+    An expired record that the ledger recorded keeps its 文号 in the public changelog
+    ("公示期满撤下 <文号>", SPEC §5), so for it the verifier looks for its page URL
+    (links, sitemap, search index) instead of its 文号."""
     values = set()
     for case in content.cases:
         values |= personal_values(case)
@@ -92,8 +100,11 @@ def _secrets(content: Content, held: list[Hold], kept) -> set:
     hidden = [c for c in content.cases if c.id in held_ids] + list(kept.expired)
     # A party with another live result is legitimately on the site under that result.
     live_parties = {c.party.name for c in kept.live}
+    for case in kept.expired:
+        values.add(("hidden_url", case_url(case)))
     for case in hidden:
-        values.add(("hidden_doc_no", case.doc_no))
+        if case.id in held_ids or case.id not in in_ledger:
+            values.add(("hidden_doc_no", case.doc_no))
     for case in hidden + list(kept.withdrawn):  # a withdrawal notice never names the party
         if case.party.name not in live_parties:
             values.add(("hidden_party", case.party.name))
