@@ -184,8 +184,8 @@ def reply_letter_context(
 ) -> dict:
     """Data for the written reply (书面答复, 002 第十七条) to the applicant.
 
-    This is a PRIVATE letter: it names the applicant and must never be written
-    under the site output.  ``changes`` values pass through ``redact`` because the
+    This is a PRIVATE letter: it names the applicant and their contact and must
+    never be written under the site output.  ``changes`` values pass through ``redact`` because the
     applicant may be a third party (R-PII); the CLI should pass the case's
     redactor.  ``reply_on`` is None when the request has no reply date yet
     (the caller decides what date to print).  Raises ValueError if ``case`` is
@@ -196,6 +196,7 @@ def reply_letter_context(
     return {
         "correction_id": correction.id,
         "applicant": correction.applicant,
+        "contact": correction.contact,  # the letter goes to the applicant (002 第十七条 书面答复)
         "received_on": correction.received_on,
         "claim": correction.claim,
         "case_id": case.id,

@@ -141,7 +141,7 @@ def test_reply_letter_context_is_complete():
     bureau = Bureau({"name": "春城市医疗保障局", "address": "春城市人民大街1000号",
                      "postcode": "130000", "phone": "0431-88880000"})
     ctx = reply_letter_context(make_correction(), make_case(), bureau)
-    assert ctx["applicant"] == APPLICANT
+    assert ctx["applicant"] == APPLICANT and ctx["contact"] == CONTACT
     assert ctx["received_on"] == D(2026, 4, 1) and ctx["reply_on"] == D(2026, 4, 9)
     assert ctx["doc_no"] == "春医保罚〔2026〕12号"
     assert ctx["decision"] == "accepted" and ctx["decision_label"] == "予以更正"
