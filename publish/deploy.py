@@ -1,0 +1,238 @@
+"""Versioned releases under ROOT/releases/ and the atomic ``current`` switch (SPEC §7).
+
+Layout (docs/deploy.md)::
+
+    ROOT/.lock                        publish_lock (publish/lock.py)
+    ROOT/current -> releases/<name>   the live release; switched with one rename
+    ROOT/purge-pending.txt            CDN purges that failed, retried next run
+    ROOT/releases/.staging-*          a release being built (debris if its run died)
+    ROOT/releases/<name>/site/        the served tree (nginx root)
+    ROOT/releases/<name>/gone/        410 markers: <url>.410 (nginx checks them per request)
+    ROOT/releases/<name>/manifest.json  every served file with its SHA-256; written last
+    ROOT/releases/<name>/purge.txt    URLs changed or removed since the previous release
+
+A release is built entirely inside a ``.staging-*`` directory, which gets its final
+name by one rename once its manifest is on disk; ``current`` is replaced by
+``os.replace`` of a fresh symlink.  Every step before that rename leaves the live
+site untouched, and a run killed at any moment leaves only debris that
+:func:`clean_debris` removes at the start of the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pipeline.errors import DeployFailed
+
+RELEASES = "releases"
+CURRENT = "current"
+SITE = "site"
+GONE = "gone"
+MANIFEST = "manifest.json"
+STAGING_PREFIX = ".staging-"
+TMP_LINK_PREFIX = ".current.tmp-"
+GONE_SUFFIX = ".410"
+
+
+def releases_dir(root: Path) -> Path:
+    """ROOT/releases (not created here)."""
+    return Path(root) / RELEASES
+
+
+def new_staging(root: Path) -> Path:
+    """Create and return an empty ``ROOT/releases/.staging-*`` directory for one run."""
+    parent = releases_dir(root)
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of one file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hash_tree(site: Path) -> dict[str, str]:
+    """{relative posix path: sha256} of every file under ``site``, sorted by path."""
+    site = Path(site)
+    files = sorted(p for p in site.rglob("*") if p.is_file())
+    return {p.relative_to(site).as_posix(): file_sha256(p) for p in files}
+
+
+def tree_digest(files: dict[str, str]) -> str:
+    """One hash of a whole tree (paths and contents): the content part of a release name."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def write_gone_markers(release: Path, gone_urls: list[str]) -> None:
+    """Write the 410 markers of ``gone_urls`` (site-relative, e.g. 'cases/2021/2021-0003/').
+
+    nginx answers 410 when ``gone/<request path>.410`` exists in the *current*
+    release, so the 410 list switches together with the site.  A directory URL
+    gets markers for 'x/', 'x/index.html' and 'x' (the form without a slash).
+    """
+    gone = Path(release) / GONE
+    gone.mkdir(exist_ok=True)
+    for url in gone_urls:
+        url = url.strip("/")
+        if not url or ".." in url.split("/"):
+            raise DeployFailed(f"refusing a 410 URL outside the site: {url!r}")
+        for rel in (f"{url}/{GONE_SUFFIX}", f"{url}/index.html{GONE_SUFFIX}", f"{url}{GONE_SUFFIX}"):
+            marker = gone / rel
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_bytes(b"")
+
+
+def keep_unchanged_mtimes(site: Path, files: dict[str, str], previous: Path | None) -> None:
+    """Give files identical to the previous release that release's mtime.
+
+    nginx derives ETag and Last-Modified from mtime and size, so an unchanged page
+    keeps its validators across releases and the CDN revalidates it with a 304.
+    """
+    if previous is None:
+        return
+    old = read_manifest(previous).get("files", {})
+    for rel, digest in files.items():
+        if old.get(rel) == digest:
+            stat = (previous / SITE / rel).stat()
+            os.utime(Path(site) / rel, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def write_manifest(staging: Path, manifest: dict) -> None:
+    """Write ``manifest.json`` into the staging release, durably (the completeness mark)."""
+    path = Path(staging) / MANIFEST
+    tmp = path.with_name(MANIFEST + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, ensure_ascii=False, indent=1, sort_keys=True)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_manifest(release: Path) -> dict:
+    """The manifest of a release, or {} when it has none (an incomplete release)."""
+    try:
+        return json.loads((Path(release) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def release_name(digest: str, now: dt.datetime | None = None) -> str:
+    """'<UTC timestamp>-<12 hex of the tree digest>'; names sort in creation order.
+
+    The timestamp names the directory only: the site's bytes never depend on it.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{digest[:12]}"
+
+
+def finalize_release(staging: Path, name: str) -> Path:
+    """Rename the complete staging dir to ``releases/<name>``; returns the new path."""
+    target = Path(staging).parent / name
+    if target.exists():
+        raise DeployFailed(f"release {name} already exists; run publish again")
+    os.chmod(staging, 0o755)
+    os.rename(staging, target)
+    _fsync_dir(target.parent)
+    return target
+
+
+def current_release(root: Path) -> Path | None:
+    """The release ROOT/current points at, or None before the first publish."""
+    link = Path(root) / CURRENT
+    if not link.is_symlink():
+        return None
+    return (link.parent / os.readlink(link)).resolve()
+
+
+def switch_current(root: Path, release: Path) -> None:
+    """Point ROOT/current at ``release`` atomically (symlink to a temp name + rename).
+
+    Readers see either the old or the new target, never a missing link.
+    Raises DeployFailed if ``release`` is not a complete release of ``root``.
+    """
+    root = Path(root)
+    release = Path(release)
+    if release.parent.resolve() != releases_dir(root).resolve() or not (release / MANIFEST).is_file():
+        raise DeployFailed(f"{release} is not a complete release under {releases_dir(root)}")
+    link = root / CURRENT
+    if link.exists() and not link.is_symlink():
+        raise DeployFailed(f"{link} exists and is not a symlink; move it away and publish again")
+    tmp = root / f"{TMP_LINK_PREFIX}{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(f"{RELEASES}/{release.name}", tmp)  # relative: ROOT can be moved
+    os.replace(tmp, link)
+    _fsync_dir(root)
+
+
+def list_releases(root: Path) -> list[Path]:
+    """Complete releases (with a manifest), oldest first."""
+    parent = releases_dir(root)
+    if not parent.is_dir():
+        return []
+    return sorted(p for p in parent.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+
+
+def clean_debris(root: Path) -> list[str]:
+    """Remove what killed or failed runs left behind; returns the names removed.
+
+    Debris: ``releases/.staging-*`` dirs, release dirs without a manifest (never
+    the current one), and temporary ``.current.tmp-*`` symlinks.  Call it only
+    while holding the publish lock, so no live run's staging dir is touched.
+    """
+    root = Path(root)
+    removed = []
+    for tmp in root.glob(f"{TMP_LINK_PREFIX}*"):
+        tmp.unlink()
+        removed.append(tmp.name)
+    parent = releases_dir(root)
+    live = current_release(root)
+    for path in sorted(parent.iterdir()) if parent.is_dir() else ():
+        if path.resolve() == live:
+            continue
+        staging = path.name.startswith(STAGING_PREFIX)
+        incomplete = path.is_dir() and not (path / MANIFEST).is_file()
+        if staging or incomplete:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+            removed.append(f"{RELEASES}/{path.name}")
+    return removed
+
+
+def prune_releases(root: Path, keep: int) -> list[str]:
+    """Delete the oldest complete releases beyond ``keep`` (never current); returns their names."""
+    keep = max(int(keep), 1)
+    live = current_release(root)
+    releases = list_releases(root)
+    doomed = [r for r in releases[:-keep] if r.resolve() != live] if len(releases) > keep else []
+    for release in doomed:
+        shutil.rmtree(release)
+    return [r.name for r in doomed]
+
+
+def previous_release(root: Path) -> Path | None:
+    """The newest complete release older than current (the rollback target), or None."""
+    live = current_release(root)
+    if live is None:
+        return None
+    older = [r for r in list_releases(root) if r.name < live.name]
+    return older[-1] if older else None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
