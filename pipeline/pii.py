@@ -1,0 +1,511 @@
+"""Personal-data scanner (R-PII, SPEC §4): normalise text, find personal values, find leaks.
+
+* :func:`normalise_text` — NFKC and invisible characters removed, so that ２２０１０２…,
+  an ID number split by zero-width spaces and 刘\u200b秀英 are all caught.
+* :func:`find_number_patterns` / :func:`redact_patterns` — one pass of the rule table
+  in :mod:`pipeline.pii_patterns` (compiled into a single regex).
+* :func:`find_undeclared_names` — likely person names after 患者/医师/当事人… (jieba).
+* :func:`personal_values`, :func:`compile_leak_matcher`, :func:`find_leaks` — what the
+  output verifier looks for in every built file.
+
+Pure functions; nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from .model import CASE_TEXT_FIELDS, Case
+from .pii_patterns import (
+    COMPOUND_SURNAMES,
+    DETECT_SURNAMES,
+    HAN,
+    KEEP,
+    MARK,
+    NAME_DOTS,
+    NAME_MASK_CHARS,
+    NUMBER_KINDS,
+    ORG_SUFFIXES,
+    ROLE_WORDS,
+    RULES,
+    SURNAMES,
+    Rule,
+)
+
+# Zero-width and other invisible characters: soft hyphen, combining grapheme joiner,
+# Arabic letter mark, Hangul fillers, Mongolian vowel separator, zero-width space/joiners,
+# LRM/RLM, bidi embeddings/overrides/isolates, word joiner and invisible operators,
+# variation selectors, BOM/ZWNBSP, interlinear annotation marks, tag characters.
+INVISIBLE = (
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+_INVISIBLE_RE = re.compile(INVISIBLE)
+# Full-width punctuation that NFKC would turn into ASCII.  Chinese text keeps it: "，"
+# must not become ",", the ideographic-space indent must not become spaces (four of them
+# start a Markdown code block), "＜＞＃＊" must not become HTML or Markdown syntax,
+# "……" and ①② stay as written.  Digits, letters, ＋－＠ and the rest are NFKC'd.
+_PRESERVE = "，：；（）！？＜＞＆＃＊［］｜＿＂＇｀＼\u3000…" + "".join(
+    chr(c) for c in range(0x2460, 0x249C)
+)
+_PROTECT = str.maketrans({c: chr(0xF0000 + i) for i, c in enumerate(_PRESERVE)})
+_UNPROTECT = str.maketrans({chr(0xF0000 + i): c for i, c in enumerate(_PRESERVE)})
+_NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+# Characters NFKC leaves alone in everyday Chinese text: if a text has nothing else, the
+# (slower) NFKC step is skipped.
+_NFKC_NEEDED = re.compile("[^\x00-\x7f\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019"
+                          "\u300a-\u3011\u3014\u3015\u2014\u00b7" + re.escape(_PRESERVE) + "]")
+
+
+def normalise_text(text: str) -> str:
+    """``text`` in the form that is scanned AND published (issue 11 item 2).
+
+    NFKC (full-width digits and letters become ASCII) except for the CJK punctuation in
+    ``_PRESERVE``; every character matched by ``INVISIBLE`` removed; line endings become
+    ``\\n`` (kept).  Idempotent.  ``None`` or non-strings are not accepted (TypeError).
+    """
+    text = _INVISIBLE_RE.sub("", text)
+    if _NFKC_NEEDED.search(text):
+        text = unicodedata.normalize("NFKC", text.translate(_PROTECT)).translate(_UNPROTECT)
+        text = _INVISIBLE_RE.sub("", text)  # NFKC can map a filler onto another one
+    return _NEWLINES_RE.sub("\n", text)
+
+
+# ------------------------------------------------------------- the rule engine
+def _first_chars(items, seq) -> bool:
+    """Add to ``items`` the characters a parsed regex ``seq`` can start with.
+
+    Returns False when that cannot be told (then no prefilter is used: slower, still
+    correct).  Zero-width assertions are skipped; optional parts add their successors.
+    """
+    for op, av in seq:
+        name = str(op)
+        if name == "LITERAL":
+            items.append(re.escape(chr(av)))
+            return True
+        if name == "IN":
+            for sub_op, sub_av in av:
+                sub = str(sub_op)
+                if sub == "LITERAL":
+                    items.append(re.escape(chr(sub_av)))
+                elif sub == "RANGE":
+                    items.append(f"{re.escape(chr(sub_av[0]))}-{re.escape(chr(sub_av[1]))}")
+                elif sub == "CATEGORY" and str(sub_av) in _CATEGORIES:
+                    items.append(_CATEGORIES[str(sub_av)])
+                else:
+                    return False
+            return True
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue
+        if name == "SUBPATTERN":
+            if not _first_chars(items, av[3]):
+                return False
+            if _nullable(av[3]):
+                continue
+            return True
+        if name == "BRANCH":
+            if not all(_first_chars(items, alt) for alt in av[1]):
+                return False
+            if any(_nullable(alt) for alt in av[1]):
+                continue
+            return True
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            if not _first_chars(items, av[2]):
+                return False
+            if av[0] == 0 or _nullable(av[2]):
+                continue
+            return True
+        return False
+    return False  # the whole sequence can match empty text
+
+
+_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s", "CATEGORY_WORD": r"\w"}
+
+
+def _nullable(seq) -> bool:
+    """True if a parsed regex ``seq`` can match the empty string."""
+    for op, av in seq:
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue
+        if name == "SUBPATTERN" and _nullable(av[3]):
+            continue
+        if name == "BRANCH" and any(_nullable(alt) for alt in av[1]):
+            continue
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and (
+            av[0] == 0 or _nullable(av[2])
+        ):
+            continue
+        return False
+    return True
+
+
+def _prefilter(patterns: list[str]) -> str:
+    """``(?=[…])``: the characters any row can start with, so the engine skips the rest
+    of the text cheaply (a 15x speed-up on Chinese text).  "" if it cannot be told."""
+    try:
+        from re import _parser  # CPython 3.11+; only an optimisation
+    except ImportError:  # pragma: no cover
+        return ""
+    items: list[str] = []
+    for p in patterns:
+        if not _first_chars(items, _parser.parse(p)):
+            return ""
+    return "(?=[" + "".join(dict.fromkeys(items)) + "])"
+
+
+def _compile_rules(rules: tuple[Rule, ...]) -> tuple[re.Pattern, dict[str, tuple[Rule, str | int]]]:
+    """One alternation of all rows.  Row i ends with an empty group ``r<i>`` (so that
+    each row still starts with its own first character, which the engine checks fast);
+    ``r<i>v`` is its value group if it has one."""
+    parts, by_group = [], {}
+    for i, rule in enumerate(rules):
+        body = rule.pattern.replace("(?P<v>", f"(?P<r{i}v>")
+        parts.append(f"(?:{body})(?P<r{i}>)")
+        by_group[f"r{i}"] = (rule, f"r{i}v" if body != rule.pattern else 0)
+    return re.compile(_prefilter([r.pattern for r in rules]) + "(?:" + "|".join(parts) + ")"), by_group
+
+
+_COMBINED, _RULE_OF = _compile_rules(RULES)
+_STRIP_RE = re.compile(r"[\s\-_.·•()（）+/@:：]")
+
+
+def canonical(value: str) -> str:
+    """``value`` normalised, separators removed, upper-cased: how values are compared."""
+    return _STRIP_RE.sub("", normalise_text(value)).upper()
+
+
+def _judge(m: re.Match) -> tuple[str, str | None, str]:
+    """For one table match: (value group, kind to remove it as or None, replacement)."""
+    rule, vgroup = _RULE_OF[m.lastgroup]
+    value = m.group(vgroup)
+    if rule.replacement is KEEP:  # public, unless its classify says otherwise
+        kind = rule.classify(value) if rule.classify else None
+        return vgroup, kind, MARK
+    kind = rule.classify(value) if rule.classify else rule.kind
+    fn = rule.replacement
+    return vgroup, kind, (fn(value) if callable(fn) and kind else fn if kind else value)
+
+
+def _allowed(kind: str, value: str, allow: frozenset[str]) -> bool:
+    """The bureau's own contacts (and declared credit codes) are kept (SPEC §4)."""
+    c = canonical(value)
+    if c in allow:
+        return True
+    return kind == "address" and any(len(a) >= 6 and a in c for a in allow)
+
+
+def find_number_patterns(text: str, allow: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """``[(kind, matched value)]`` for every personal-data pattern in normalised ``text``.
+
+    Kinds: id_number, mobile, landline, bank_card, long_number, email, plate, passport,
+    insurance_card, hospital_no, account, im_account, masked_number, birth_date, address.
+    統一社会信用代码, 文号, amounts, dates and values in ``allow`` (compared canonically)
+    are not reported.  Text that is not normalised may hide values: normalise first.
+    """
+    return pattern_hits(text, frozenset(canonical(a) for a in allow))
+
+
+def pattern_hits(text: str, allow: frozenset[str]) -> list[tuple[str, str]]:
+    """:func:`find_number_patterns` with ``allow`` already in canonical form."""
+    out = []
+    for m in _COMBINED.finditer(text):
+        vgroup, kind, _new = _judge(m)
+        if kind and not _allowed(kind, m.group(vgroup), allow):
+            out.append((kind, m.group(vgroup)))
+    return out
+
+
+def redact_patterns(text: str, allow: frozenset[str] = frozenset()) -> tuple[str, list]:
+    """Apply the rule table to normalised ``text`` in one pass.
+
+    ``allow`` holds CANONICAL forms (see :func:`canonical`) of values to keep.  Returns
+    (new text, [(kind, original value, replacement)]).  Labels stay ("身份证号【已删除】").
+    """
+    done: list[tuple[str, str, str]] = []
+
+    def replace(m: re.Match) -> str:
+        vgroup, kind, new = _judge(m)
+        value = m.group(vgroup)
+        if not kind or _allowed(kind, value, allow):
+            return m.group(0)
+        done.append((kind, value, new))
+        start, end = m.start(vgroup) - m.start(), m.end(vgroup) - m.start()  # noqa: B023
+        whole = m.group(0)
+        return whole[:start] + new + whole[end:]
+
+    return _COMBINED.sub(replace, text), done
+
+
+# 9–11 bare digits survive the table (amounts, dates, short codes look alike) but may be a
+# 住院号 or card number written without its label: such a record is held for review.
+_SUSPECT_RE = re.compile(
+    r"(?<![0-9A-Za-z.,])\d{9,11}(?![0-9A-Za-z])(?!\s*(?:[.,]\d|[万亿千百]|元|人次|次|人|年|月|日))"
+)
+
+
+def find_suspect_numbers(text: str) -> list[str]:
+    """Kinds of leftover bare numbers in redacted ``text`` that need a human look."""
+    return ["unrecognised_number" for m in _SUSPECT_RE.finditer(text)
+            if not re.fullmatch(r"1[3-9]\d{9}", m.group(0))]
+
+
+# ------------------------------------------------------------- names in free text
+_ROLES_ALT = "|".join(sorted(ROLE_WORDS.split(), key=len, reverse=True))
+_ROLE_RE = re.compile(rf"(?P<role>{_ROLES_ALT})(?:[：:\s]|为|是|系)*(?=(?P<span>[^，,。；;：:\n（()）]{{1,24}}))")
+_LIST_RE = re.compile(
+    rf"(?P<items>[{HAN[1:-1]}·]{{2,6}}(?:、[{HAN[1:-1]}·]{{2,6}})+|[{HAN[1:-1]}·]{{2,6}})"
+    rf"等(?:[0-9一二三四五六七八九十百几多数余]+)?[名位人个例]?(?P<role>{_ROLES_ALT})"
+)
+_MASKED_HEAD_RE = re.compile(rf"^{HAN}{{1,2}}?[某{re.escape(NAME_MASK_CHARS)}]")
+_ORG_HEAD_RE = re.compile(rf"^{HAN}{{1,14}}?{ORG_SUFFIXES}")
+_DOTTED_NAME_RE = re.compile(rf"{HAN}{{1,6}}[{re.escape(NAME_DOTS)}]{HAN}")
+_NAME_FLAGS = ("nr", "nrfg", "nrt")
+# Grammar and vocabulary tags: a token tagged so is not a name.
+_WEAK_FLAGS = ("p", "c", "u", "uj", "ul", "uz", "d", "r", "m", "q", "f", "t", "x", "eng", "zg")
+
+
+COMMON_FREQ = 20  # a jieba dictionary word this frequent is vocabulary (陈述 763, 康复 1018),
+# even where jieba tags it "nr"; real people's names are mostly absent (刘秀英, 王芳) or rare.
+
+
+@functools.cache
+def _jieba():
+    """(POS tagger, word frequencies), initialised once and quietly (jieba logs, ~1 s)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba.posseg, jieba.dt.FREQ
+
+
+@functools.lru_cache(maxsize=8192)
+def _cut(text: str) -> tuple[tuple[str, str], ...]:
+    """jieba's (word, POS tag) pairs; cached: the same phrases recur across records."""
+    return tuple((w.word, w.flag) for w in _jieba()[0].cut(text))
+
+
+# Names rarely end in these; words after 患者/医师 often do (呼吸科, 钟点工, 甘草片, 郝氏).
+_WORD_ENDINGS = frozenset("科室院部区所费药病症炎肿癌液针膏汤散剂片丸工厂店局处站队组类型式性率量额款项单表证卡号员师长氏")
+
+
+def _vocabulary(word: str) -> bool:
+    """True if ``word`` is ordinary vocabulary rather than a person's name.
+
+    jieba's dictionary tags many words "nr" (陈述, 严格执行); real names are mostly
+    absent from it or rare.  A dictionary word is vocabulary if its tag is not a proper
+    noun, or it is frequent, or 4+ characters long; so is a word with a typical ending.
+    """
+    if word[-1] in _WORD_ENDINGS:
+        return True
+    tag = _jieba()[0].dt.word_tag_tab.get(word)
+    if tag is None:
+        return False
+    if not tag.startswith(("nr", "ns", "nz")):
+        return True
+    return _jieba()[1].get(word, 0) >= COMMON_FREQ or len(word) >= 4
+
+
+def _surname_len(part: str) -> int:
+    if part[:2] in COMPOUND_SURNAMES and len(part) > 2:
+        return 2
+    return 1 if part[:1] in SURNAMES else 0
+
+
+def _name_tokens(tokens) -> bool:
+    """True if ``tokens`` start with a likely unmasked name (surname first)."""
+    word, flag = tokens[0]
+    if word[:2] in COMPOUND_SURNAMES and len(tokens) > 1:  # jieba tags 欧阳 as a place
+        return bool(re.match(HAN, tokens[1][0])) and not _vocabulary(word + tokens[1][0])
+    if len(word) >= 2:
+        return (word[0] in SURNAMES and len(word) <= 4 and not _vocabulary(word)
+                and flag not in _WEAK_FLAGS)
+    if word not in DETECT_SURNAMES or len(tokens) < 2:
+        return False
+    nxt, nflag = tokens[1]  # 刘 | 秀英: jieba split the surname off
+    return len(nxt) <= 2 and bool(re.match(HAN, nxt)) and nflag not in _WEAK_FLAGS and (
+        nflag in _NAME_FLAGS or not _vocabulary(nxt))
+
+
+def _starts_with_name(part: str, allowed: frozenset[str]) -> bool:
+    """True if ``part`` begins with what looks like an unmasked person's name."""
+    if not _surname_len(part) or len(part) < 2 or _MASKED_HEAD_RE.match(part):
+        return False
+    if part.startswith(tuple(allowed)) or _ORG_HEAD_RE.match(part):
+        return False
+    if _DOTTED_NAME_RE.match(part):  # 阿依古丽·买买提: a minority or foreign name
+        return True
+    return _name_tokens(_cut(part[:8]))
+
+
+def _ends_with_name(item: str, allowed: frozenset[str]) -> bool:
+    """True if a list item ("经查孙立平" before "、张晓等患者") ends with a name."""
+    if "某" in item or _MASKED_HEAD_RE.search(item) or item.endswith(tuple(allowed)):
+        return False
+    tokens = _cut(item)
+    tail = tokens[-2:] if len(tokens) >= 2 and len(tokens[-2][0]) == 1 else tokens[-1:]
+    return _name_tokens(tail)
+
+
+def find_undeclared_names(text: str, allowed: Iterable[str] = ()) -> list[str]:
+    """Role words ("患者", "医师"…) after or before which ``text`` names a person unmasked.
+
+    Run on text whose declared names are already masked: any name left is undeclared.
+    ``allowed`` are public names (organisation legal representatives, officers).
+    Returns the role words (never the names) — one per suspicious place.
+    """
+    allowed_f = frozenset(a for a in allowed if a)
+    found = []
+    for m in _ROLE_RE.finditer(text):
+        parts = m.group("span").split("、")
+        if any(_starts_with_name(p, allowed_f) for p in parts[:4]):
+            found.append(m.group("role"))
+    for m in _LIST_RE.finditer(text):
+        items = m.group("items").split("、")
+        if _ends_with_name(items[0], allowed_f) or any(
+            _starts_with_name(p, allowed_f) for p in items[1:]
+        ):
+            found.append(m.group("role"))
+    return found
+
+
+# ------------------------------------------------------------- values and leaks
+def _is_masked(name: str) -> bool:
+    return "某" in name or any(c in NAME_MASK_CHARS for c in name)
+
+
+def declared_names(case: Case) -> list[str]:
+    """Names of natural persons a case declares, normalised, in order, without duplicates.
+
+    From ``persons``, a natural-person party's ``name``, a 个体工商户's ``operator``, and a
+    non-organisation party's ``legal_rep`` (a guardian).  An organisation's legal
+    representative is public (SPEC §4) and never listed here.
+    """
+    party = case.party
+    raw = list(case.persons)
+    if party.kind == "natural_person":
+        raw.append(party.name)
+    raw.append(party.operator)
+    if party.kind != "organisation":
+        raw.append(party.legal_rep)
+    public = normalise_text(party.legal_rep).strip() if party.kind == "organisation" else ""
+    names = [normalise_text(n or "").strip() for n in raw]
+    return list(dict.fromkeys(n for n in names if n and n != public))
+
+
+def case_texts(case: Case) -> list[tuple[str, str]]:
+    """``[(field, text)]`` of every free-text field of ``case`` that may be published."""
+    fields = [(f, getattr(case, f)) for f in (*CASE_TEXT_FIELDS, "disclose_reason")]
+    fields.append(("result.summary", case.result.summary))
+    return [(f, v) for f, v in fields if isinstance(v, str) and v]
+
+
+_SKIP_VALUE_KINDS = frozenset({"masked_number", "birth_date"})  # partial / not unique
+
+
+def personal_values(case: Case) -> set[tuple[str, str]]:
+    """``{(kind, canonical value)}`` of the personal data in a SOURCE (unredacted) case.
+
+    Declared, unmasked names (kind "name") and every value :func:`find_number_patterns`
+    finds in its text fields, in canonical form (separators removed, upper case; mobile
+    numbers without +86).  Masked-number fragments and birth dates are left out (not
+    unique: the pattern scan catches them instead).  The verifier looks for these.
+    """
+    values = {("name", canonical(n)) for n in declared_names(case) if not _is_masked(n)}
+    for _field, text in case_texts(case):
+        for kind, value in find_number_patterns(normalise_text(text)):
+            if kind in _SKIP_VALUE_KINDS:
+                continue
+            c = canonical(value)
+            if kind == "mobile":
+                c = c[-11:]
+            values.add((kind, c))
+    return values
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, factored as a trie so the engine does not try
+    every word at every position (fast with tens of thousands of values)."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return (body if len(branches) > 1 else "(?:" + body + ")") + "?"
+        return body
+
+    return emit(trie)
+
+
+MIN_NUMBER_LEN = 7  # shorter numbers (a 5-digit 住院号) look like amounts everywhere
+
+
+class LeakMatcher:
+    """Finds known personal values and personal-data patterns in output text.
+
+    Build once per site with :func:`compile_leak_matcher`; :meth:`find` per file.
+    """
+
+    def __init__(self, values: Iterable[tuple[str, str]], allow: Iterable[str] = ()):
+        self.allow = frozenset(canonical(a) for a in allow if a)
+        kinds: dict[str, set[str]] = {}
+        for kind, value in values:
+            c = canonical(value)
+            short = len(c) < (MIN_NUMBER_LEN if kind in NUMBER_KINDS else 2)
+            if c and not short and c not in self.allow:
+                kinds.setdefault(c, set()).add(kind)
+        self._kinds = kinds
+        self._values_re = re.compile(_trie_pattern(kinds)) if kinds else None
+
+    def find(self, text: str) -> list[str]:
+        """Sorted distinct KINDS of leaks in ``text`` (never the values themselves).
+
+        Known values are looked for in the text with separators and invisible characters
+        removed (so 138 0636 0837 and 刘\u200b秀英 match); patterns in the normalised text.
+        """
+        norm = normalise_text(text)
+        found: set[str] = set()
+        if self._values_re is not None:
+            stripped = _STRIP_RE.sub("", norm).upper()
+            for m in self._values_re.finditer(stripped):
+                found |= self._kinds[m.group(0)]
+        found |= {kind for kind, _value in pattern_hits(norm, self.allow)}
+        return sorted(found)
+
+
+def compile_leak_matcher(values: Iterable[tuple[str, str]], allow: Iterable[str] = ()) -> LeakMatcher:
+    """A :class:`LeakMatcher` for ``values`` (from :func:`personal_values`) minus ``allow``.
+
+    ``allow``: public strings that may appear (the bureau's contacts; callers may add
+    officer and legal-representative names).  Values shorter than ``MIN_NUMBER_LEN``
+    (numbers) or 2 characters (names) are skipped: they would match everywhere.
+    """
+    return LeakMatcher(values, allow)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_matcher(values: frozenset, allow: frozenset) -> LeakMatcher:
+    return LeakMatcher(values, allow)
+
+
+def find_leaks(text: str, values: set[tuple[str, str]], allow: frozenset[str] = frozenset()) -> list[str]:
+    """KINDS of personal data in one output file's ``text`` (see :class:`LeakMatcher`).
+
+    Convenience wrapper; scanning many files, build the matcher once with
+    :func:`compile_leak_matcher` instead.
+    """
+    return _cached_matcher(frozenset(values), frozenset(allow)).find(text)
