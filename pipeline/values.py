@@ -23,7 +23,8 @@ _DATE_FORMS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
 )
 _AMOUNT_RE = re.compile(r"^(-?\d+(?:\.\d+)?)(万)?(?:元)?$")
-_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?")
+# Anchored at both ends: "52,0000" is not a thousands-separated amount but a typo.
+_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?(万)?(元)?$")
 
 
 def credit_check_char(code17: str) -> str:
