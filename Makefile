@@ -21,6 +21,7 @@ install: $(STAMP)
 system-deps:
 	@need=""; \
 	  test -x /usr/bin/chromium || need="$$need chromium"; \
+	  command -v soffice >/dev/null 2>&1 || need="$$need libreoffice-calc"; \
 	  command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || need="$$need nginx"; \
 	  command -v npm >/dev/null 2>&1 || need="$$need npm"; \
 	  if [ -n "$$need" ]; then \
