@@ -7,6 +7,7 @@ rules the content files obey (R-APPROVAL, R-LIST, R-WITHDRAW …) hold for sheet
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -330,6 +331,33 @@ def test_csv_scientific_notation_is_rejected(content, tmp_path):
     path.write_text(OFFICERS_CSV.replace("022010021001", "2.20102E+17"), encoding="utf-8")
     with pytest.raises(ContentInvalid, match=r"执法人员清单.csv \[第2行「执法证件编号」\]: 2.20102E\+17"):
         import_file(path, content, AS_OF, UPDATED)
+
+
+def test_list_rows_are_checked_like_list_files(content, tmp_path):
+    """Required list fields point at their row and column; records the import breaks are named too."""
+    officers = tmp_path / "officers.csv"
+    officers.write_text(OFFICERS_CSV.replace(",科长", ","), encoding="utf-8")
+    with pytest.raises(ContentInvalid) as exc:
+        import_file(officers, content, AS_OF, UPDATED)
+    assert problems_of(exc) == ["officers.csv [第2行「职务/岗位」]: required field is missing or empty\n"
+                                "    修改方法 / fix: fill it in"]
+    items = tmp_path / "行政执法事项清单.csv"
+    items.write_text("事项编码,事项名称,事项类别,执法依据,实施主体\nXZCF-001,处罚,行政处罚,B01;B02,局\n",
+                     encoding="utf-8")
+    with pytest.raises(ContentInvalid) as exc:
+        import_file(items, content, AS_OF, UPDATED)
+    assert "cases/2025/2025-0005.md [item]: unknown 执法事项 'XZJC-001' (after this import)" in problems_of(exc)[0]
+
+
+def test_change_note_of_law_needs_effective_date(exported, content, tmp_path):
+    """R-LIST: a history entry caused by a change of law needs its effective date."""
+    book = edit(exported, tmp_path / "b.xlsx", "执法人员清单", "赵立新", "职务/岗位", "副科长")
+    change = ListChange(dt.date(2026, 6, 1), "依据新法调整", "law")
+    with pytest.raises(ContentInvalid, match=r"history\[1\]\.effective_on"):
+        import_file(book, content, AS_OF, change)
+    import_file(book, content, AS_OF, dataclasses.replace(change, effective_on=dt.date(2026, 5, 1)))
+    doc = validate_content(load_content(content), AS_OF).lists["officers"]
+    assert doc.history[0].cause == "law" and doc.history[0].effective_on == dt.date(2026, 5, 1)
 
 
 # ---------------------------------------------------------------- template

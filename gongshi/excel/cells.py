@@ -17,6 +17,8 @@ import re
 import unicodedata
 from decimal import Decimal
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 from pipeline.values import parse_amount, parse_date
 
 from .columns import AMOUNT, BODY, CHOICE, CODE, DATE, LINES, MULTI, TEXT, Column, normalise_header
@@ -235,6 +237,9 @@ def to_cell(column: Column, value: object) -> object:
                                 "edit the content file: one value per item without 、；，")
         value = ("、" if column.kind == MULTI else "\n").join(value)
     text = str(value)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        raise CellError("the text holds a control character a workbook cannot store",
+                        "remove the invisible character from the content file")
     if len(text) > CELL_LIMIT:
         raise CellError(f"{len(text)} characters do not fit in a cell ({CELL_LIMIT})",
                         "shorten the text in the content file")

@@ -242,7 +242,9 @@ def sheet_by_name(name: str) -> SheetSpec | None:
     exact = [s for n, s in names if n == text]
     if exact:
         return exact[0]
-    contained = sorted(((len(n), s) for n, s in names if n and n in text), key=lambda p: -p[0])
+    # Containment only for names of 4+ characters: "av" must not match "navigation".
+    contained = sorted(((len(n), s) for n, s in names if len(n) >= 4 and n in text),
+                       key=lambda p: -p[0])
     if not contained or (len(contained) > 1 and contained[0][0] == contained[1][0]
                          and contained[0][1] is not contained[1][1]):
         return None

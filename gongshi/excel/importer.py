@@ -8,6 +8,7 @@ Only when no row has a problem is anything written (each file atomically).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -165,8 +166,8 @@ def map_problems(problems: list[Problem], plans: list[Planned]) -> list[Problem]
     out = []
     for problem in problems:
         plan = by_source.get(problem.source)
-        if plan is None:
-            out.append(problem)
+        if plan is None:  # a file the import leaves alone, invalid with the imported records
+            out.append(dataclasses.replace(problem, message=f"{problem.message} (after this import)"))
         elif problem.field not in plan.skip:
             out.append(_mapped(problem, plan))
     return out
@@ -206,7 +207,7 @@ def _approval_notes(content, plans: list[Planned]) -> list[str]:
     sources = {p.source for p in plans}
     _, held_cases = gate_cases(c for c in content.cases if c.source in sources)
     _, held_lists = gate_lists({k: d for k, d in content.lists.items() if d.source in sources})
-    return [f"{h.source}: held back until approved ({h.rule}: {h.reason})"
+    return [f"{h.source}: the build will hold it back ({h.rule}: {h.reason})"
             for h in [*held_lists, *held_cases]]
 
 
