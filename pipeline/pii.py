@@ -32,7 +32,7 @@ from .pii_patterns import (
     ROLE_WORDS,
     RULES,
     SURNAMES,
-    Rule,
+    compile_rules,
 )
 
 # Zero-width and other invisible characters: soft hyphen, combining grapheme joiner,
@@ -54,6 +54,7 @@ _PRESERVE = "，：；（）！？＜＞＆＃＊［］｜＿＂＇｀＼\u3000�
 )
 _PROTECT = str.maketrans({c: chr(0xF0000 + i) for i, c in enumerate(_PRESERVE)})
 _UNPROTECT = str.maketrans({chr(0xF0000 + i): c for i, c in enumerate(_PRESERVE)})
+_OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d")  # ٢٢٠١٠٢… is still an ID number
 _NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # Characters NFKC leaves alone in everyday Chinese text: if a text has nothing else, the
 # (slower) NFKC step is skipped.
@@ -65,112 +66,20 @@ def normalise_text(text: str) -> str:
     """``text`` in the form that is scanned AND published (issue 11 item 2).
 
     NFKC (full-width digits and letters become ASCII) except for the CJK punctuation in
-    ``_PRESERVE``; every character matched by ``INVISIBLE`` removed; line endings become
+    ``_PRESERVE``; other scripts' decimal digits become ASCII digits; every character
+    matched by ``INVISIBLE`` removed; line endings become
     ``\\n`` (kept).  Idempotent.  ``None`` or non-strings are not accepted (TypeError).
     """
     text = _INVISIBLE_RE.sub("", text)
     if _NFKC_NEEDED.search(text):
         text = unicodedata.normalize("NFKC", text.translate(_PROTECT)).translate(_UNPROTECT)
+        text = _OTHER_DIGIT_RE.sub(lambda m: str(unicodedata.decimal(m.group())), text)
         text = _INVISIBLE_RE.sub("", text)  # NFKC can map a filler onto another one
     return _NEWLINES_RE.sub("\n", text)
 
 
 # ------------------------------------------------------------- the rule engine
-def _first_chars(items, seq) -> bool:
-    """Add to ``items`` the characters a parsed regex ``seq`` can start with.
-
-    Returns False when that cannot be told (then no prefilter is used: slower, still
-    correct).  Zero-width assertions are skipped; optional parts add their successors.
-    """
-    for op, av in seq:
-        name = str(op)
-        if name == "LITERAL":
-            items.append(re.escape(chr(av)))
-            return True
-        if name == "IN":
-            for sub_op, sub_av in av:
-                sub = str(sub_op)
-                if sub == "LITERAL":
-                    items.append(re.escape(chr(sub_av)))
-                elif sub == "RANGE":
-                    items.append(f"{re.escape(chr(sub_av[0]))}-{re.escape(chr(sub_av[1]))}")
-                elif sub == "CATEGORY" and str(sub_av) in _CATEGORIES:
-                    items.append(_CATEGORIES[str(sub_av)])
-                else:
-                    return False
-            return True
-        if name in ("ASSERT", "ASSERT_NOT", "AT"):
-            continue
-        if name == "SUBPATTERN":
-            if not _first_chars(items, av[3]):
-                return False
-            if _nullable(av[3]):
-                continue
-            return True
-        if name == "BRANCH":
-            if not all(_first_chars(items, alt) for alt in av[1]):
-                return False
-            if any(_nullable(alt) for alt in av[1]):
-                continue
-            return True
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            if not _first_chars(items, av[2]):
-                return False
-            if av[0] == 0 or _nullable(av[2]):
-                continue
-            return True
-        return False
-    return False  # the whole sequence can match empty text
-
-
-_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s", "CATEGORY_WORD": r"\w"}
-
-
-def _nullable(seq) -> bool:
-    """True if a parsed regex ``seq`` can match the empty string."""
-    for op, av in seq:
-        name = str(op)
-        if name in ("ASSERT", "ASSERT_NOT", "AT"):
-            continue
-        if name == "SUBPATTERN" and _nullable(av[3]):
-            continue
-        if name == "BRANCH" and any(_nullable(alt) for alt in av[1]):
-            continue
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and (
-            av[0] == 0 or _nullable(av[2])
-        ):
-            continue
-        return False
-    return True
-
-
-def _prefilter(patterns: list[str]) -> str:
-    """``(?=[…])``: the characters any row can start with, so the engine skips the rest
-    of the text cheaply (a 15x speed-up on Chinese text).  "" if it cannot be told."""
-    try:
-        from re import _parser  # CPython 3.11+; only an optimisation
-    except ImportError:  # pragma: no cover
-        return ""
-    items: list[str] = []
-    for p in patterns:
-        if not _first_chars(items, _parser.parse(p)):
-            return ""
-    return "(?=[" + "".join(dict.fromkeys(items)) + "])"
-
-
-def _compile_rules(rules: tuple[Rule, ...]) -> tuple[re.Pattern, dict[str, tuple[Rule, str | int]]]:
-    """One alternation of all rows.  Row i ends with an empty group ``r<i>`` (so that
-    each row still starts with its own first character, which the engine checks fast);
-    ``r<i>v`` is its value group if it has one."""
-    parts, by_group = [], {}
-    for i, rule in enumerate(rules):
-        body = rule.pattern.replace("(?P<v>", f"(?P<r{i}v>")
-        parts.append(f"(?:{body})(?P<r{i}>)")
-        by_group[f"r{i}"] = (rule, f"r{i}v" if body != rule.pattern else 0)
-    return re.compile(_prefilter([r.pattern for r in rules]) + "(?:" + "|".join(parts) + ")"), by_group
-
-
-_COMBINED, _RULE_OF = _compile_rules(RULES)
+_COMBINED, _RULE_OF = compile_rules(RULES)
 _STRIP_RE = re.compile(r"[\s\-_.·•()（）+/@:：]")
 
 
@@ -439,13 +348,21 @@ def _trie_pattern(words: Iterable[str]) -> str:
         node[""] = {}
 
     def emit(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        leaves, branches = [], []
+        for ch, child in node.items():
+            if not ch:
+                continue
+            if len(child) == 1 and "" in child:
+                leaves.append(re.escape(ch))
+            else:
+                branches.append(re.escape(ch) + emit(child))
+        if leaves:  # last characters shared as one class: 王[芳丽]
+            branches.append(leaves[0] if len(leaves) == 1 else "[" + "".join(leaves) + "]")
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            return (body if len(branches) > 1 else "(?:" + body + ")") + "?"
+        if "" in node:
+            return ("(?:" + body + ")" if len(branches) == 1 else body) + "?"
         return body
 
     return emit(trie)
@@ -454,10 +371,16 @@ def _trie_pattern(words: Iterable[str]) -> str:
 MIN_NUMBER_LEN = 7  # shorter numbers (a 5-digit 住院号) look like amounts everywhere
 
 
+_ASCII_VALUE_RE = re.compile(rf"[0-9A-Z]{{{MIN_NUMBER_LEN},}}")
+
+
 class LeakMatcher:
     """Finds known personal values and personal-data patterns in output text.
 
-    Build once per site with :func:`compile_leak_matcher`; :meth:`find` per file.
+    Build once per site with :func:`compile_leak_matcher`; :meth:`find` per file.  Text
+    values (names, addresses) are one trie-shaped regex; ASCII values (numbers, e-mails)
+    are a set looked up by their first ``MIN_NUMBER_LEN`` characters, which stays quick
+    to build with hundreds of thousands of ID and phone numbers.
     """
 
     def __init__(self, values: Iterable[tuple[str, str]], allow: Iterable[str] = ()):
@@ -469,7 +392,11 @@ class LeakMatcher:
             if c and not short and c not in self.allow:
                 kinds.setdefault(c, set()).add(kind)
         self._kinds = kinds
-        self._values_re = re.compile(_trie_pattern(kinds)) if kinds else None
+        ascii_values = {v for v in kinds if _ASCII_VALUE_RE.fullmatch(v)}
+        self._prefixes = {v[:MIN_NUMBER_LEN] for v in ascii_values}
+        self._lengths = sorted({len(v) for v in ascii_values})
+        words = [v for v in kinds if v not in ascii_values]
+        self._words_re = re.compile(_trie_pattern(words)) if words else None
 
     def find(self, text: str) -> list[str]:
         """Sorted distinct KINDS of leaks in ``text`` (never the values themselves).
@@ -478,13 +405,24 @@ class LeakMatcher:
         removed (so 138 0636 0837 and 刘\u200b秀英 match); patterns in the normalised text.
         """
         norm = normalise_text(text)
+        stripped = _STRIP_RE.sub("", norm).upper()
         found: set[str] = set()
-        if self._values_re is not None:
-            stripped = _STRIP_RE.sub("", norm).upper()
-            for m in self._values_re.finditer(stripped):
+        if self._words_re is not None:
+            for m in self._words_re.finditer(stripped):
                 found |= self._kinds[m.group(0)]
+        if self._prefixes:
+            for m in _ASCII_VALUE_RE.finditer(stripped):
+                found |= self._ascii_hits(m.group(0))
         found |= {kind for kind, _value in pattern_hits(norm, self.allow)}
         return sorted(found)
+
+    def _ascii_hits(self, run: str) -> set[str]:
+        hits: set[str] = set()
+        for i in range(len(run) - MIN_NUMBER_LEN + 1):
+            if run[i:i + MIN_NUMBER_LEN] in self._prefixes:
+                for n in self._lengths:
+                    hits |= self._kinds.get(run[i:i + n], set()) if i + n <= len(run) else set()
+        return hits
 
 
 def compile_leak_matcher(values: Iterable[tuple[str, str]], allow: Iterable[str] = ()) -> LeakMatcher:

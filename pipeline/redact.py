@@ -38,6 +38,7 @@ from .pii_patterns import (
     MARK,
     NAME_DOTS,
     NAME_MASK_CHARS,
+    SURNAMES,
 )
 
 __all__ = ["MARK", "Replacement", "RedactionResult", "mask_name", "redact_case", "redact_cases"]
@@ -232,8 +233,19 @@ def _text_reasons(field: str, text: str, ctx: _Ctx, givens: list[str]) -> list[s
                 f"person name near '{role}' — declare it in persons or mask it"
                 for role in find_undeclared_names(text, ctx.public_names)]
     reasons += [f"{field}: 含被隐名自然人名字的一部分 / part of a masked person's given name remains"
-                for g in givens if g in text]
+                for g in givens if _stands_alone(g, text)]
     return reasons
+
+
+def _stands_alone(given: str, text: str) -> bool:
+    """True if a given name occurs in ``text`` other than inside another full name
+    (建华 alone, but not in the legal representative's 王建华)."""
+    at = text.find(given)
+    while at >= 0:
+        if at == 0 or text[at - 1] not in SURNAMES:
+            return True
+        at = text.find(given, at + 1)
+    return False
 
 
 def _givens(names: list[str]) -> list[str]:
