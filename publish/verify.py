@@ -28,6 +28,10 @@ from pipeline.errors import LeakFound
 
 TEXT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".txt", ".js", ".css", ".svg", ".atom"}
 GZIP_SUFFIXES = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".gz"}
+# Program code shipped with the site (theme and search-library JS/CSS/WASM): scanned for
+# every known personal value, but not for number or e-mail patterns, which in code are
+# code.  Every content-bearing file (HTML, XML, JSON, CSV, index fragments) gets both.
+CODE_SUFFIXES = {".js", ".mjs", ".css", ".wasm"}
 HREF_RE = re.compile(r"""(?:href|src)="([^"#?]*)[^"]*\"""")
 
 
@@ -51,7 +55,7 @@ def read_output_text(path: Path) -> str | None:
             pass  # some Pagefind files are stored uncompressed
         # Pagefind fragments start with a "pagefind_dcd" signature before the JSON.
         return normalise_text(data.decode("utf-8", errors="ignore"))
-    if suffix in TEXT_SUFFIXES or suffix == "":
+    if suffix in TEXT_SUFFIXES or suffix in {".mjs", ".wasm"} or suffix == "":
         return normalise_text(path.read_bytes().decode("utf-8", errors="ignore"))
     return None
 
@@ -68,7 +72,8 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
         if text is None:
             continue
         rel = path.relative_to(root).as_posix()
-        findings += [Finding(rel, kind) for kind in sorted(set(matcher.find(text)))]
+        kinds = matcher.find(text, patterns=path.suffix.lower() not in CODE_SUFFIXES)
+        findings += [Finding(rel, kind) for kind in kinds]
         if check_links and path.suffix == ".html":
             findings += _broken_links(root, path, rel, text)
     return findings
