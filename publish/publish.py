@@ -231,7 +231,27 @@ def _check_correction(prepared: Prepared, correction_id: str) -> str:
         raise CorrectionNotApplicable(
             f"correction {corr.id}: case {corr.case} is not on the public site (held back, "
             "withdrawn or expired); nothing to publish.")
+    source = next(c for c in prepared.content.cases if c.id == corr.case)
+    stale = [ch.get("field") for ch in corr.changes if not _reflected(source, ch)]
+    if stale:
+        raise CorrectionNotApplicable(
+            f"correction {corr.id}: the case file {source.source} does not carry the corrected "
+            f"value of {', '.join(stale)} yet. Edit the case file first, then apply again.")
     return case_url(live[corr.case])
+
+
+def _reflected(case, change: dict) -> bool:
+    """Whether the case's field already holds the change's ``new`` value (scalars only)."""
+    value = case
+    for part in str(change.get("field", "")).split("."):
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+    if value is None or isinstance(value, (tuple, list, dict)):
+        return True  # lists and private fields: nothing to compare reliably
+
+    def norm(text) -> str:
+        return " ".join(str(text).split())
+
+    return norm(value) == norm(change.get("new", ""))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,333 @@
+"""`gongshi publish` end to end on the fixture corpus: releases, changed URLs, ledger timing,
+failures and kill -9 at every stage, concurrent runs, rollback, apply-correction (SPEC §7)."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gongshi.cli import cli
+from pipeline.errors import ContentInvalid, DeployFailed, LeakFound
+from pipeline.load import LEDGER_NAME
+from publish import cdn, deploy
+from publish.publish import publish, rollback
+from publish.settings import load_settings
+from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
+
+pytestmark = pytest.mark.slow
+
+GONGSHI = str(Path(sys.executable).with_name("gongshi"))
+ROOT_DIR = Path(__file__).resolve().parents[1]
+CHANGED_CASE = "cases/2026/2026-0020/"
+UNTOUCHED_CASE = "cases/2026/2026-0021/"
+HELD_CASE = "cases/2026/2026-0031/"
+ARGV_SCRIPT = 'import json, sys\nopen(sys.argv[1], "a").write(json.dumps(sys.argv[2:]) + "\\n")\n'
+
+
+def edit_case(content: Path, case_id: str, old: str, new: str) -> None:
+    path = next((content / "cases").rglob(f"{case_id}.md"))
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def change_content(content: Path) -> None:
+    """One case's facts change; another loses its approval (so it leaves the site)."""
+    edit_case(content, "2026-0020", "骗取医保基金3200元", "骗取医保基金3300元")
+    edit_case(content, "2026-0031", "secrecy_review: 办公室, ", "")
+
+
+def copy_root(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+def site_of(root: Path) -> Path:
+    return root / "current" / "site"
+
+
+def assert_intact(root: Path, release: Path) -> None:
+    """current serves ``release`` completely: every file matches its manifest hash."""
+    assert deploy.current_release(root) == release.resolve()
+    assert deploy.hash_tree(site_of(root)) == deploy.read_manifest(release)["files"]
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory):
+    """(content, root, first, second): the corpus published, changed, published again with a
+    real purge command that writes its argv to calls.jsonl."""
+    base = tmp_path_factory.mktemp("e2e")
+    content = copy_content(FIXTURE_CONTENT, base / "content")
+    assert not (content / LEDGER_NAME).exists()
+    script = base / "purge.py"
+    script.write_text(ARGV_SCRIPT)
+    settings = load_settings(PURGE_COMMAND=[sys.executable, str(script), str(base / "calls.jsonl")])
+    first = publish(content, base / "root", FIXTURE_AS_OF, settings)
+    ledger_after_first = (content / LEDGER_NAME).read_text(encoding="utf-8")
+    change_content(content)
+    second = publish(content, base / "root", FIXTURE_AS_OF, settings)
+    return {"content": content, "root": base / "root", "first": first, "second": second,
+            "base": base, "ledger_after_first": ledger_after_first}
+
+
+def test_first_publish_creates_release_ledger_and_current(two_releases):
+    """SPEC §7: a publish deploys a release under ROOT/releases/ and writes the ledger
+    (created on the first publish)."""
+    first = two_releases["first"]
+    assert first.previous is None and first.changed == [] and first.removed == []
+    assert "published" in two_releases["ledger_after_first"]
+    release = deploy.releases_dir(two_releases["root"]) / first.release
+    assert (release / "site" / "index.html").is_file()
+    assert (release / cdn.PURGE_LIST).read_text() == ""
+    manifest = deploy.read_manifest(release)
+    assert manifest["gone"] == ["cases/2023/2023-0003/"]
+    assert deploy.hash_tree(release / "site") == manifest["files"]
+
+
+def test_second_publish_lists_exactly_the_changed_urls(two_releases):
+    """SPEC §7 CDN: the changed/removed URL list equals a byte comparison of the two trees."""
+    root, first, second = two_releases["root"], two_releases["first"], two_releases["second"]
+    old = deploy.releases_dir(root) / first.release / "site"
+    new = deploy.releases_dir(root) / second.release / "site"
+    assert_intact(root, new.parent)
+    old_files = {p.relative_to(old).as_posix() for p in old.rglob("*") if p.is_file()}
+    new_files = {p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()}
+    differ = {f for f in old_files & new_files if not filecmp.cmp(old / f, new / f, shallow=False)}
+    assert second.changed == sorted(cdn.page_url(f) for f in differ | (new_files - old_files))
+    assert second.removed == sorted(cdn.page_url(f) for f in old_files - new_files)
+    assert CHANGED_CASE in second.changed and UNTOUCHED_CASE not in second.changed
+    assert HELD_CASE in second.removed
+    purge_list = (new.parent / cdn.PURGE_LIST).read_text().split()
+    base = "https://ybj.ceshi.gov.cn/gongshi/"
+    assert purge_list == sorted(base + u for u in set(second.changed) | set(second.removed))
+    calls = [json.loads(line) for line in (two_releases["base"] / "calls.jsonl").read_text().splitlines()]
+    assert sorted(u for call in calls for u in call) == purge_list  # the real command got them
+
+
+def test_same_content_same_bytes_and_old_releases_pruned(two_releases, tmp_path):
+    """SPEC §7: same content + same --as-of ⇒ byte-identical output (only the dir name has the
+    clock); only the last KEEP_RELEASES releases are kept."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    again = publish(content, root, FIXTURE_AS_OF, load_settings(KEEP_RELEASES=2))
+    assert again.changed == [] and again.removed == []
+    assert again.release != two_releases["second"].release
+    assert again.release.split("-")[-1] == two_releases["second"].release.split("-")[-1]
+    assert again.pruned == [two_releases["first"].release]
+    assert [r.name for r in deploy.list_releases(root)] == [two_releases["second"].release, again.release]
+
+
+def test_failed_publish_changes_nothing(two_releases, tmp_path):
+    """SPEC §7: a run that fails at any step leaves the live site and the ledger as they were."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    live = deploy.current_release(root)
+    ledger = (content / LEDGER_NAME).read_text(encoding="utf-8")
+    (content / "cases" / "2026" / "broken.md").write_text("---\nid: [unclosed\n---\n", encoding="utf-8")
+    with pytest.raises(ContentInvalid):
+        publish(content, root, FIXTURE_AS_OF, load_settings())
+    (content / "cases" / "2026" / "broken.md").unlink()
+    # A live case naming a held-back case's 文号: rendered, then caught by the verifier.
+    edit_case(content, "2026-0021", "检查中发现", "参见测医保罚〔2026〕30号，检查中发现")
+    with pytest.raises(LeakFound, match="hidden_doc_no"):
+        publish(content, root, FIXTURE_AS_OF, load_settings())
+    assert_intact(root, live)
+    assert (content / LEDGER_NAME).read_text(encoding="utf-8") == ledger
+    assert not list(deploy.releases_dir(root).glob(".staging-*"))
+
+
+# --- kill -9 -----------------------------------------------------------------------------
+
+# Runs the real CLI, with one deploy step wrapped so that, right after the step has run,
+# the harness drops a marker file and sleeps: the test then kills it with SIGKILL exactly
+# between that step and the next.  Production code knows nothing of this.
+HARNESS = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from publish import build, deploy, publish
+    step, marker = sys.argv[1], Path(sys.argv[2])
+    owner = {"render": publish, "write_ledger": publish}.get(step, deploy)
+    real = getattr(owner, step)
+    def paused(*args, **kwargs):
+        result = real(*args, **kwargs)
+        marker.write_text("reached")
+        time.sleep(120)
+        return result
+    setattr(owner, step, paused)
+    from gongshi.cli import cli
+    cli(sys.argv[3:], prog_name="gongshi")
+""")
+
+KILL_POINTS = [
+    # (step after which the run is killed, does the new release go live?)
+    ("new_staging", False),  # staging dir created, nothing rendered
+    ("render", False),  # site rendered and verified in staging, no manifest
+    ("write_manifest", False),  # manifest written, staging not yet renamed
+    ("finalize_release", False),  # release complete under its name, not switched
+    ("switch_current", True),  # switched, ledger not yet written
+    ("write_ledger", True),  # ledger written, purge not yet run
+]
+
+
+def _publish_cmd(content: Path, root: Path, *extra: str) -> list[str]:
+    return ["publish", "--content", str(content), "--root", str(root),
+            "--as-of", FIXTURE_AS_OF.isoformat(), "--quiet", *extra]
+
+
+def _wait_for(path_test, proc: subprocess.Popen, what: str, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not path_test():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended (code {proc.returncode}) before {what}: {proc.stderr.read()}")
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(("step", "goes_live"), KILL_POINTS)
+def test_kill_9_at_each_stage_leaves_a_whole_site(two_releases, tmp_path, step, goes_live):
+    """SPEC §7: kill -9 at any stage leaves current serving a complete release (the previous
+    one until the switch); the ledger is written only after the switch; the next run's
+    cleanup removes the debris."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3400元")
+    before = deploy.current_release(root)
+    ledger = (content / LEDGER_NAME).read_text(encoding="utf-8")
+    marker = tmp_path / "reached"
+    proc = subprocess.Popen([sys.executable, "-c", HARNESS, step, str(marker),
+                             *_publish_cmd(content, root)],
+                            cwd=ROOT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _wait_for(marker.exists, proc, f"step {step}")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    live = deploy.current_release(root)
+    assert (live != before) == goes_live
+    assert_intact(root, live)
+    ledger_now = (content / LEDGER_NAME).read_text(encoding="utf-8")
+    assert (ledger_now != ledger) == (step == "write_ledger")
+    cleaned = deploy.clean_debris(root)
+    assert bool(cleaned) == (step in ("new_staging", "render", "write_manifest"))
+    assert not list(deploy.releases_dir(root).glob(".*"))
+    assert_intact(root, live)
+
+
+def test_kill_9_at_a_polled_moment_then_next_run_recovers(two_releases, tmp_path):
+    """SPEC §7: an unmodified run killed while it builds; the next run cleans up and publishes."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    before = deploy.current_release(root)
+    proc = subprocess.Popen([GONGSHI, *_publish_cmd(content, root)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    staging = lambda: list(deploy.releases_dir(root).glob(".staging-*/.site.*"))  # noqa: E731
+    _wait_for(lambda: bool(staging()), proc, "rendering started")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert_intact(root, before)
+    assert list(deploy.releases_dir(root).glob(".staging-*"))  # debris left behind …
+    result = CliRunner().invoke(cli, _publish_cmd(content, root), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "cleaned debris of earlier runs: releases/.staging-" in result.output
+    assert not list(deploy.releases_dir(root).glob(".staging-*"))  # … removed by the next run
+    assert deploy.current_release(root) != before
+
+
+# --- one at a time -----------------------------------------------------------------------
+
+def test_concurrent_run_fails_naming_the_holder(two_releases, tmp_path):
+    """SPEC §7: while one run publishes, a second one that may not wait exits 1 naming the
+    holder's pid and changes nothing (waiting runs: tests/test_lock.py)."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    count = len(deploy.list_releases(root))
+    first = subprocess.Popen([GONGSHI, *_publish_cmd(content, root)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: bool(list(deploy.releases_dir(root).glob(".staging-*"))), first, "the lock")
+    busy = subprocess.run([GONGSHI, *_publish_cmd(content, root, "--wait", "0")],
+                          capture_output=True, text=True)
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    assert busy.returncode == 1
+    assert f"pid {first.pid}" in busy.stderr and "live site is unchanged" in busy.stderr
+    assert len(deploy.list_releases(root)) == count + 1
+
+
+# --- rollback ----------------------------------------------------------------------------
+
+def test_rollback_goes_back_one_release(two_releases, tmp_path):
+    """SPEC §7: roll back is one command; it refuses when nothing older is kept."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["rollback", "--root", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert deploy.current_release(root).name == two_releases["first"].release
+    assert CHANGED_CASE in result.output  # the URLs to purge again
+    result = runner.invoke(cli, ["rollback", "--root", str(root)], catch_exceptions=False)
+    assert result.exit_code == 1 and "no release older than" in result.output
+
+
+def test_rollback_refuses_to_show_an_expired_case_again(two_releases, tmp_path):
+    """R-RET5/R-RET2, R-WITHDRAW: a rollback that would re-publish an expired case needs --force."""
+    import datetime as dt
+
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    later = publish(content, root, dt.date(2028, 12, 1), load_settings())
+    assert "cases/2026/2026-0020/" in deploy.read_manifest(deploy.current_release(root))["gone"]
+    with pytest.raises(DeployFailed, match="withdrawn or expired"):
+        rollback(root, load_settings())
+    assert deploy.current_release(root).name == later.release
+    result = rollback(root, load_settings(), force=True)
+    assert result.release == two_releases["second"].release
+
+
+# --- purge failures ----------------------------------------------------------------------
+
+def test_failed_purge_never_hides_the_deploy(two_releases, tmp_path):
+    """SPEC §7 CDN: a failing purge is reported and kept for the next run; the deploy stands."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3500元")
+    failing = load_settings(PURGE_COMMAND=[sys.executable, "-c", "import sys; sys.exit(7)"])
+    result = publish(content, root, FIXTURE_AS_OF, failing)
+    assert deploy.current_release(root).name == result.release
+    assert not result.purge.ok and "status 7" in result.purge.error
+    pending = cdn.read_url_file(root / cdn.PENDING)
+    assert "https://ybj.ceshi.gov.cn/gongshi/" + CHANGED_CASE in pending
+
+
+# --- apply-correction --------------------------------------------------------------------
+
+def test_apply_correction_checks_the_correction(two_releases, tmp_path):
+    """R-CORR: only an existing, accepted correction whose case file carries the new value
+    is applied; then it publishes through the same path."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    runner = CliRunner()
+    args = ["--content", str(content), "--root", str(root), "--as-of", FIXTURE_AS_OF.isoformat(), "-q"]
+    missing = runner.invoke(cli, ["apply-correction", "NOPE", *args], catch_exceptions=False)
+    assert missing.exit_code == 1 and "no correction 'NOPE'" in missing.output
+    corr = content / "corrections" / "GZ-2026-001.yaml"
+    corr.write_text(corr.read_text(encoding="utf-8").replace("decision: accepted", "decision: rejected"),
+                    encoding="utf-8")
+    rejected = runner.invoke(cli, ["apply-correction", "GZ-2026-001", *args], catch_exceptions=False)
+    assert rejected.exit_code == 1 and "only an accepted correction" in rejected.output
+    corr.write_text(corr.read_text(encoding="utf-8").replace("decision: rejected", "decision: accepted"),
+                    encoding="utf-8")
+    before = deploy.current_release(root)
+    ok = runner.invoke(cli, ["apply-correction", "GZ-2026-001", *args], catch_exceptions=False)
+    assert ok.exit_code == 0, ok.output
+    assert "corrected page live at https://ybj.ceshi.gov.cn/gongshi/cases/2026/2026-0012/" in ok.output
+    assert deploy.current_release(root) != before
+    edit_case(content, "2026-0012", "并处违规金额2倍罚款52000元", "并处罚款52000元")
+    stale = runner.invoke(cli, ["apply-correction", "GZ-2026-001", *args], catch_exceptions=False)
+    assert stale.exit_code == 1 and "does not carry the corrected value of result.summary" in stale.output
