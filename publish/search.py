@@ -1,0 +1,301 @@
+"""The Pagefind search index of a rendered site (SPEC §6 search, §9 limits).
+
+The index is split into shards so that no single Pagefind run has to hold the
+whole site in memory (SPEC §9: about 160 KiB per page, 16 GiB at 100,000 pages):
+
+* ``pagefind/``        — the *primary* bundle: every page marked ``data-pagefind-body``
+                          outside ``cases/`` (事前公开 lists, 执法事项, guides, flowcharts …);
+* ``pagefind/<year>/`` — one bundle per decision year with that year's live case pages.
+
+The search page loads the primary bundle and merges the year bundles in the browser
+(``pagefind.mergeIndex``).  With ``SEARCH_SHARD_BY_YEAR = False`` one run indexes
+everything into ``pagefind/``.
+
+Every run is checked: the number of pages Pagefind reports must equal the number
+of pages we meant to index.  A withdrawal notice carries no ``data-pagefind-body``
+and Pagefind skips such pages once any page has the marker, so a count that is too
+high means a notice page (or navigation) got into the index (R-WITHDRAW); the
+verifier then also scans every fragment for hidden 文号 and party names.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import GongshiError
+
+BUNDLE_DIR = "pagefind"
+MARKER = b"data-pagefind-body"
+# Pagefind's summary lines, e.g. "  Indexed 223 words".
+_STAT_RE = re.compile(r"Indexed (\d+) (language|page|word|filter|sort)s?\b")
+INSTALL_HINT = "pip install 'pagefind[extended]'"
+
+
+class SearchIndexError(GongshiError):
+    """Pagefind is missing, failed, or indexed something other than what we planned."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One Pagefind run: which pages it reads and where its bundle goes."""
+
+    name: str  # "main" or a decision year such as "2026"
+    subdir: str  # bundle directory relative to the site root
+    glob: str  # Pagefind --glob, relative to the site root
+    expected_pages: int  # pages with data-pagefind-body that the glob covers
+
+
+@dataclass(frozen=True)
+class ShardStats:
+    """What one Pagefind run reported, and the size of the bundle it wrote."""
+
+    shard: Shard
+    pages: int
+    words: int
+    filters: int
+    sorts: int
+    index_bytes: int  # index, filter, fragment and meta files of this bundle
+
+
+def pagefind_binary() -> Path:
+    """Path of the Pagefind *extended* binary (the build that segments Chinese).
+
+    Raises SearchIndexError naming the pip command when it is not installed.
+    """
+    try:
+        from pagefind_bin_extended import get_executable
+    except ImportError as exc:
+        raise SearchIndexError(
+            f"Pagefind (extended) is not installed; install it with: {INSTALL_HINT}"
+        ) from exc
+    try:
+        path = Path(get_executable())
+    except FileNotFoundError as exc:
+        raise SearchIndexError(
+            f"the Pagefind binary is missing ({exc}); reinstall it with: {INSTALL_HINT}"
+        ) from exc
+    return path
+
+
+def case_years(site) -> list[int]:
+    """Decision years of the live cases, newest first (one index shard each)."""
+    return sorted({c.decided_on.year for c in site.cases}, reverse=True)
+
+
+def _marked_pages(out: Path, top: str) -> int:
+    """How many HTML files under ``out/top`` carry data-pagefind-body."""
+    return sum(1 for p in (out / top).rglob("*.html") if MARKER in p.read_bytes())
+
+
+def plan_shards(site, out: Path, by_year: bool) -> list[Shard]:
+    """The Pagefind runs for the site rendered at ``out``, primary bundle first.
+
+    Case pages are counted from ``site.cases`` (live cases only: withdrawal notices
+    share the year folders but must not be indexed); other pages are counted by
+    reading the rendered files for the marker.  Top-level HTML files (home, 404)
+    are never indexed.
+    """
+    out = Path(out)
+    skip = {"cases", BUNDLE_DIR, "theme"}
+    tops = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name not in skip)
+    counts = {top: _marked_pages(out, top) for top in tops}
+    tops = [top for top in tops if counts[top]]
+    main_pages = sum(counts.values())
+    per_year = Counter(c.decided_on.year for c in site.cases)
+    if not by_year:
+        return [Shard("main", BUNDLE_DIR, "{" + ",".join(tops + ["cases"]) + "}/**/*.html",
+                      main_pages + len(site.cases))]
+    shards = [Shard("main", BUNDLE_DIR, "{" + ",".join(tops) + "}/**/*.html", main_pages)]
+    shards += [Shard(str(year), f"{BUNDLE_DIR}/{year}", f"cases/{year}/**/*.html", per_year[year])
+               for year in case_years(site)]
+    return shards
+
+
+def parse_stats(output: str) -> dict[str, int]:
+    """The counts of Pagefind's summary ('Indexed 4 pages' …) as {'page': 4, …}.
+
+    A count Pagefind did not print is missing from the dict (the caller treats
+    a missing page count as a failed run).
+    """
+    return {kind: int(n) for n, kind in _STAT_RE.findall(output)}
+
+
+def _bundle_bytes(bundle: Path, nested: set[str]) -> int:
+    """Bytes of the index files (meta, index, filter, fragment) of one bundle."""
+    total = 0
+    for path in bundle.rglob("*"):
+        rel = path.relative_to(bundle).parts
+        if path.is_file() and rel[0] not in nested and path.suffix.startswith(".pf_"):
+            total += path.stat().st_size
+    return total
+
+
+def run_shard(binary: Path, out: Path, shard: Shard, nested: set[str] = frozenset()) -> ShardStats:
+    """Run Pagefind for one shard and check what it reports.
+
+    Raises SearchIndexError if Pagefind fails, or indexed a different number of
+    pages than planned, or found no words at all (a misplaced data-pagefind-body).
+    """
+    args = [str(binary), "--site", str(out), "--glob", shard.glob,
+            "--output-subdir", shard.subdir, "--force-language", "zh"]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    stats = parse_stats(proc.stdout)
+    if proc.returncode != 0 or "page" not in stats:
+        tail = (proc.stderr or proc.stdout).strip()[-800:]
+        raise SearchIndexError(f"Pagefind failed on the {shard.name} index (exit {proc.returncode}):\n{tail}")
+    if stats["page"] != shard.expected_pages:
+        raise SearchIndexError(
+            f"Pagefind indexed {stats['page']} pages for the {shard.name} index, expected "
+            f"{shard.expected_pages}: a page without data-pagefind-body (a withdrawal notice?) "
+            "was indexed, or a case page lost its marker. Nothing was published."
+        )
+    if shard.expected_pages and not stats.get("word"):
+        raise SearchIndexError(f"Pagefind found no words in the {shard.name} index; "
+                               "check the data-pagefind-body region of its templates")
+    canonicalise_bundle(out / shard.subdir)
+    return ShardStats(shard, stats["page"], stats.get("word", 0), stats.get("filter", 0),
+                      stats.get("sort", 0), _bundle_bytes(out / shard.subdir, nested))
+
+
+def build_index(site, out: Path, by_year: bool = True) -> list[ShardStats]:
+    """Index the rendered site at ``out``: every planned shard, primary bundle first.
+
+    Returns each shard's statistics; raises SearchIndexError on any failed check.
+    Shards run one after another so peak memory stays that of the largest shard.
+    """
+    binary = pagefind_binary()
+    shards = plan_shards(site, out, by_year)
+    nested = {s.subdir.rsplit("/", 1)[-1] for s in shards if s.subdir != BUNDLE_DIR}
+    return [run_shard(binary, out, shard, nested if shard.subdir == BUNDLE_DIR else set())
+            for shard in shards]
+
+
+# ---- deterministic output -------------------------------------------------
+# Pagefind 1.5.2 writes the values inside each filter file, and the filter list in
+# pagefind.<hash>.pf_meta, in hash-map order, which changes from run to run (fixed
+# upstream after 1.5.2, Pagefind PR #1124).  SPEC §7 wants byte-identical output, so
+# we put both in byte order, as later Pagefind versions do, and rename the files
+# after their new content (sha1, Pagefind's own naming).  Files are gzip'd CBOR
+# behind a "pagefind_dcd" signature; only definite-length items occur.
+
+_SIGNATURE = b"pagefind_dcd"
+
+
+def _head(buf: bytes, i: int) -> tuple[int, int, int]:
+    """(major type, argument, index after the head) of the CBOR item at ``i``."""
+    major, info = buf[i] >> 5, buf[i] & 31
+    if info < 24:
+        return major, info, i + 1
+    size = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    if size is None:
+        raise SearchIndexError("unexpected indefinite-length item in a Pagefind file")
+    return major, int.from_bytes(buf[i + 1:i + 1 + size], "big"), i + 1 + size
+
+
+def _skip(buf: bytes, i: int) -> int:
+    """Index just past the CBOR item starting at ``i``."""
+    major, arg, j = _head(buf, i)
+    if major in (2, 3):
+        return j + arg
+    if major in (4, 5):
+        for _ in range(arg * (2 if major == 5 else 1)):
+            j = _skip(buf, j)
+        return j
+    if major == 6:
+        return _skip(buf, j)
+    return j  # unsigned/negative integers and simple values: head only (no floats here)
+
+
+def _items(raw: bytes) -> list[bytes]:
+    """The encoded elements of the CBOR array ``raw``."""
+    major, count, j = _head(raw, 0)
+    if major != 4:
+        raise SearchIndexError("unexpected Pagefind file layout (expected an array)")
+    out = []
+    for _ in range(count):
+        end = _skip(raw, j)
+        out.append(raw[j:end])
+        j = end
+    return out
+
+
+def _text(raw: bytes) -> str:
+    _, length, j = _head(raw, 0)
+    return raw[j:j + length].decode("utf-8")
+
+
+def _encode_head(major: int, n: int) -> bytes:
+    if n < 24:
+        return bytes([major << 5 | n])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+    raise ValueError(n)
+
+
+def _array(items: list[bytes]) -> bytes:
+    return _encode_head(4, len(items)) + b"".join(items)
+
+
+def _encode_text(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return _encode_head(3, len(data)) + data
+
+
+def _read_pf(path: Path) -> bytes:
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(_SIGNATURE):
+        raise SearchIndexError(f"{path.name} is not a Pagefind file")
+    return data[len(_SIGNATURE):]
+
+
+def _write_pf(path: Path, payload: bytes) -> None:
+    path.write_bytes(gzip.compress(_SIGNATURE + payload, 9, mtime=0))
+
+
+def _pf_hash(payload: bytes) -> str:
+    """Pagefind's full_hash: sha1 hex with each byte unpadded ({:x?} per byte)."""
+    return "".join(format(b, "x") for b in hashlib.sha1(payload).digest())
+
+
+def _sorted_filter(payload: bytes) -> bytes:
+    """A filter file's CBOR with its values in byte order of the value text."""
+    name, values = _items(payload)
+    ordered = sorted(_items(values), key=lambda v: _text(_items(v)[0]).encode())
+    return _array([name, _array(ordered)])
+
+
+def canonicalise_bundle(bundle: Path) -> None:
+    """Rewrite one Pagefind bundle's filter files and meta file in a stable order."""
+    entry_path = bundle / "pagefind-entry.json"
+    entry_text = entry_path.read_text(encoding="utf-8")
+    for lang, info in json.loads(entry_text)["languages"].items():
+        old_meta = bundle / f"pagefind.{info['hash']}.pf_meta"
+        top = _items(_read_pf(old_meta))
+        taken: set[str] = set()
+        filters = []
+        for raw in sorted(_items(top[3]), key=lambda f: _text(_items(f)[0]).encode()):
+            name, old_hash = (_text(x) for x in _items(raw))
+            old_file = bundle / "filter" / f"{old_hash}.pf_filter"
+            payload = _sorted_filter(_read_pf(old_file))
+            full = f"{lang}_{_pf_hash(payload)}"
+            short = full[:len(lang) + 8]
+            while short in taken and len(short) < len(full):  # Pagefind's collision rule
+                short = full[:len(short) + 1]
+            taken.add(short)
+            old_file.unlink()
+            _write_pf(bundle / "filter" / f"{short}.pf_filter", payload)
+            filters.append(_array([_encode_text(name), _encode_text(short)]))
+        meta = _array(top[:3] + [_array(filters)] + top[4:])
+        meta_hash = f"{lang}_{_pf_hash(meta)[:len(lang) + 8]}"
+        old_meta.unlink()
+        _write_pf(bundle / f"pagefind.{meta_hash}.pf_meta", meta)
+        entry_text = entry_text.replace(f'"{info["hash"]}"', f'"{meta_hash}"')
+    entry_path.write_text(entry_text, encoding="utf-8")
