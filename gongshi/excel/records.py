@@ -139,6 +139,7 @@ def plan_list(sheet: ParsedSheet, children: list[ParsedSheet], old: RawFile | No
     if old is not None and rows == old_canon and len(old_canon) == len(old_rows or []):
         return None
     updated_on = change.updated_on
+    current = _date_or_none(old.data.get("updated_on")) if old else None
     if updated_on is None:
         what = "changed" if old else f"make a new lists/{spec.target}.yaml"
         problems.append(cell_problem(
@@ -146,10 +147,10 @@ def plan_list(sheet: ParsedSheet, children: list[ParsedSheet], old: RawFile | No
             "add --updated-on YYYY-MM-DD: the date of this version of the list, shown as 最近更新 "
             "(R-LIST); gongshi never takes it from the clock"))
         updated_on = dt.date.min
-    elif old and _date_or_none(old.data.get("updated_on")) and updated_on < _date_or_none(old.data["updated_on"]):
+    elif current and updated_on < current:
         problems.append(cell_problem(
             sheet.label, None, "", f"--updated-on {updated_on} is before the list's current "
-            f"最近更新 {old.data['updated_on']}", "give the date of this change"))
+            f"最近更新 {current}", "give the date of this change"))
     source = old.source if old else f"lists/{spec.target}.yaml"
     text = render_list(old_text, {"title": spec.name, "updated_on": updated_on},
                        [list_row_yaml(spec, r) for r in rows], change.history_entry())
