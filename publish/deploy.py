@@ -86,6 +86,9 @@ def write_gone_markers(release: Path, gone_urls: list[str]) -> None:
         url = url.strip("/")
         if not url or ".." in url.split("/"):
             raise DeployFailed(f"refusing a 410 URL outside the site: {url!r}")
+        if (Path(release) / SITE / url / "index.html").exists() or (Path(release) / SITE / url).is_file():
+            # The marker would hide a page this release serves: the build disagrees with itself.
+            raise DeployFailed(f"{url}/ is both served and listed as gone (410); not deploying")
         for rel in (f"{url}/{GONE_SUFFIX}", f"{url}/index.html{GONE_SUFFIX}", f"{url}{GONE_SUFFIX}"):
             marker = gone / rel
             marker.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,9 @@ What it does, and why (docs/deploy.md):
   ``ROOT/current/gone/<path>.410`` exists, so the 410 list belongs to the release
   and switches with it;
 * security headers, a strict CSP (no inline script; WebAssembly for Pagefind), gzip
-  for text types, and the site's own 404 page for 404 and 410.
+  for text types, and the site's own 404 page for 404 and 410 — its root-relative
+  links ("./theme/…") rewritten to the prefix by ``sub_filter``, so they work when it
+  is served for a URL at any depth.
 """
 
 from __future__ import annotations

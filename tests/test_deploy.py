@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from gongshi.cli import cli
 from pipeline.errors import DeployFailed
 from publish import cdn, deploy
 from publish.publish import resurrected
@@ -127,6 +129,8 @@ def test_gone_markers_cover_every_form_of_the_url(tmp_path):
         "cases/2021/2021-0003.410", "cases/2021/2021-0003/.410", "cases/2021/2021-0003/index.html.410"]
     with pytest.raises(DeployFailed):
         deploy.write_gone_markers(tmp_path, ["../../etc/"])
+    with pytest.raises(DeployFailed, match="both served and listed as gone"):
+        deploy.write_gone_markers(release, ["cases/2026/a/"])
 
 
 def test_unchanged_files_keep_their_mtime(tmp_path):
@@ -239,3 +243,38 @@ def test_systemd_units(tmp_path):
         systemd_units(tmp_path, tmp_path, user="root; rm")
     with pytest.raises(UnitValueInvalid):
         systemd_units(tmp_path / "a b", tmp_path)
+
+
+def test_cli_nginx_conf_and_systemd_units(tmp_path):
+    """SPEC §7: the config and unit commands write files and reject unsafe values cleanly."""
+    runner = CliRunner()
+    out = tmp_path / "gongshi.conf"
+    result = runner.invoke(cli, ["nginx-conf", "--root", str(tmp_path), "--prefix", "/gongshi/",
+                                 "--output", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"alias {tmp_path.resolve()}/current/site/;" in out.read_text()
+    bad = runner.invoke(cli, ["nginx-conf", "--root", str(tmp_path), "--prefix", "gongshi"])
+    assert bad.exit_code == 2 and "starts and ends with '/'" in bad.output
+    result = runner.invoke(cli, ["systemd-units", "--content", str(tmp_path / "c"), "--root",
+                                 str(tmp_path / "r"), "--output", str(tmp_path / "units")],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "units" / TIMER).is_file() and (tmp_path / "units" / SERVICE).is_file()
+
+
+def test_docs_cover_every_deploy_command_and_setting():
+    """STYLE §3: docs/deploy.md documents every deploy command, option and setting."""
+    from gongshi.commands import publish as commands
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for name in ("publish", "rollback", "apply-correction", "nginx-conf", "systemd-units"):
+        command = cli.commands[name]
+        assert f"gongshi {name}" in doc, name
+        assert command.help and "Example: gongshi " + name in command.help, name
+        for param in command.params:
+            for opt in param.opts:
+                if opt.startswith("--") and opt not in ("--content", "--quiet"):
+                    assert opt in doc, f"{name} {opt}"
+    for setting in ("KEEP_RELEASES", "LOCK_TIMEOUT", "PURGE_COMMAND"):
+        assert setting in doc
+    assert commands.__doc__

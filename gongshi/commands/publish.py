@@ -27,15 +27,20 @@ def settings_options(fn):
                       help="How long to wait for another publish run to finish "
                            "(default: setting LOCK_TIMEOUT; 0 = fail at once).")(fn)
     return click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                        help="Settings file (default: the project's pelican.conf.py); "
-                             "KEEP_RELEASES, LOCK_TIMEOUT and PURGE_COMMAND are read from it.")(fn)
+                        help="Python file of deployment settings overriding the defaults, e.g. "
+                             "PURGE_COMMAND = [\"/usr/local/bin/cdn-purge\"] (see docs/deploy.md).")(fn)
 
 
 def _settings(config, wait):
+    """The project settings with the UPPER_CASE names of ``config`` and --wait on top."""
+    from pelican.settings import get_settings_from_file
+
     from publish.settings import load_settings
 
-    overrides = {"LOCK_TIMEOUT": wait} if wait is not None else {}
-    return load_settings(config, **overrides)
+    overrides = get_settings_from_file(str(config)) if config else {}
+    if wait is not None:
+        overrides["LOCK_TIMEOUT"] = wait
+    return load_settings(**overrides)
 
 
 def _check_prefix(ctx, param, value):
