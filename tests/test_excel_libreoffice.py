@@ -1,8 +1,9 @@
 """Import workbooks written by LibreOffice Calc, not only by openpyxl (issue 10).
 
 Two real conversions (``soffice --headless --convert-to xlsx``), made once per module:
-an openpyxl workbook re-saved by LibreOffice (merged title and group headers, numbers
-stored as text, trailing formatted empty rows), and a CSV whose 18-digit ID number
+openpyxl workbooks re-saved by LibreOffice (an export of the fixture corpus; a register
+with merged title and group headers, numbers stored as text, trailing formatted empty
+rows), and a CSV whose 18-digit ID number
 LibreOffice turns into a float (2.20102196602160E+17: digits lost), which the import
 must refuse.  Needs the Debian package libreoffice-calc (``make system-deps``).
 """
@@ -18,7 +19,7 @@ import openpyxl
 import pytest
 from openpyxl.styles import Font
 
-from gongshi.excel import ListChange, import_file
+from gongshi.excel import ListChange, export_workbook, import_file
 from pipeline.errors import ContentInvalid
 from pipeline.load import load_content
 from pipeline.validate import validate_content
@@ -78,13 +79,15 @@ def converted(tmp_path_factory) -> Path:
     profile = tmp_path_factory.mktemp("lo-profile").as_uri()
     base = [SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
             "--outdir", str(out)]
-    runs = [[*base, str(_register(src / "register.xlsx"))],
+    export_workbook(FIXTURE_CONTENT, src / "export.xlsx")
+    runs = [[*base, str(_register(src / "register.xlsx")), str(src / "export.xlsx")],
             # CSV filter: comma, double quote, UTF-8 (76), from line 1
             [*base, "--infilter=CSV:44,34,76,1", str(_csv(src / "执法人员清单.csv"))]]
     for command in runs:
         done = subprocess.run(command, capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
-    assert (out / "register.xlsx").exists() and (out / "执法人员清单.xlsx").exists()
+    for name in ("register.xlsx", "export.xlsx", "执法人员清单.xlsx"):
+        assert (out / name).exists(), name
     return out
 
 
@@ -106,6 +109,15 @@ def test_libreoffice_workbook_with_merged_headers_imports(converted, tmp_path):
     assert [r["cert_no"] for r in result.lists["officers"].rows] == ["022010021001", "22010021009"]
     before = {p: p.read_bytes() for p in content.rglob("*") if p.is_file()}
     import_file(converted / "register.xlsx", content, FIXTURE_AS_OF, ListChange(dt.date(2026, 6, 1)))
+    assert {p: p.read_bytes() for p in content.rglob("*") if p.is_file()} == before
+
+
+def test_export_resaved_by_libreoffice_changes_nothing(converted, tmp_path):
+    """import(LibreOffice(export(x))) == x: the template format survives a LibreOffice save."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    before = {p: p.read_bytes() for p in content.rglob("*") if p.is_file()}
+    report = import_file(converted / "export.xlsx", content, FIXTURE_AS_OF)
+    assert not report.created and not report.updated
     assert {p: p.read_bytes() for p in content.rglob("*") if p.is_file()} == before
 
 
