@@ -123,6 +123,7 @@ def _format_sheet(ws, spec: SheetSpec, dynamic: dict, formulas: dict) -> None:
         values = tuple(dynamic.get(column.dynamic, ()) if column.dynamic else _labels(column))
         validation = _validation(column, values, formulas)
         if validation is not None:
+            validation.allow_blank = True  # an empty optional cell is never a validation error
             validation.showInputMessage = bool(column.note)
             validation.promptTitle = column.header[:32]
             validation.prompt = column.note[:255]
