@@ -73,7 +73,7 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
         with _timed(report, "switch", progress):
             deploy.switch_current(root, release)
         report.output = release / deploy.SITE
-        with _timed(report, "ledger", progress):
+        with _timed(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
         result = PublishResult(report, release.name, previous.name if previous else None, cleaned=cleaned)
         result.changed, result.removed = cdn.diff_manifests(
