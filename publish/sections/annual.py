@@ -160,7 +160,8 @@ def _item_names(site: SiteData) -> dict[str, str]:
 def _year_stats(prepared, record: AnnualRecord, cases) -> YearStats:
     # Timeliness as of the publication date: later publications do not move the figure.
     as_of = min(record.publication_date, prepared.report.as_of)
-    rows = assess(cases, prepared.site.first_pub, as_of, work_calendar(prepared))
+    mine = [c for c in cases if c.decided_on.year == record.year]
+    rows = assess(mine, prepared.site.first_pub, as_of, work_calendar(prepared))
     return annual_stats(cases, prepared.content.corrections, rows, _item_names(prepared.site),
                         record.year)
 
