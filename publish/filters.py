@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import markdown
@@ -40,11 +41,17 @@ def amount(value: Decimal | int | None) -> str:
     return format_amount(Decimal(value))
 
 
+@functools.cache
+def _markdown() -> markdown.Markdown:
+    """One converter per process: building the parser costs more than converting."""
+    return markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown → sanitised HTML (nh3 allow-list)."""
     if not text:
         return Markup("")
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = _markdown().reset().convert(text)
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
     return Markup(clean)
