@@ -27,7 +27,7 @@ from pipeline.load import LEDGER_NAME, load_content
 from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
-from . import pelican_plugin
+from . import incremental, pelican_plugin
 from .pages import SiteData, plan_pages
 from .sections import nav_links
 from .settings import load_settings
@@ -47,6 +47,7 @@ class BuildReport:
     new_events: list = field(default_factory=list)
     ledger_text: str | None = None  # the ledger to write after a successful deploy
     pages: int = 0
+    rendered: int = 0  # pages rendered (the others were unchanged and reused)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     redaction: dict = field(default_factory=dict)
@@ -103,17 +104,21 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None) -> Prepared:
     return prepared
 
 
-def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, progress=None) -> Path:
+def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, progress=None,
+           previous: Path | None = None) -> Path:
     """Render the prepared site into ``output_dir`` atomically; returns the output path.
 
     The site is built in a sibling staging directory, indexed and verified there,
     then moved into place; on any failure the staging directory is removed and
-    ``output_dir`` is untouched.
+    ``output_dir`` is untouched.  Pages unchanged since ``previous`` (default: the
+    existing ``output_dir``) are hard-linked from it instead of rendered again.
     """
     from .postbuild import finish_site  # search index, feeds, sitemap, verify
 
     output_dir = Path(output_dir).resolve()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
+    if previous is None and output_dir.is_dir():
+        previous = output_dir
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         settings = settings or load_settings()
@@ -121,10 +126,15 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
                            dict(settings, GONGSHI_PREPARED=prepared))
         prepared.report.pages = len(pages)
+        shared = _globals(prepared.site)
         with _stage(prepared.report, "render", progress):
-            _run_pelican(pages, prepared.site, staging, settings)
+            fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]))
+            todo = incremental.reuse_unchanged(pages, fingerprints, previous, staging)
+            prepared.report.rendered = len(todo)
+            _run_pelican(todo, shared, staging, settings)
         finish_site(prepared, staging, settings, progress, _stage)
         _swap_into_place(staging, output_dir)
+        incremental.save_manifest(output_dir, fingerprints)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -132,20 +142,28 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     return output_dir
 
 
-def _run_pelican(pages, site: SiteData, out: Path, settings: dict) -> None:
+def _globals(site: SiteData) -> dict:
+    """The context every page shares (bureau, lists, navigation, build date)."""
+    return {"bureau": site.bureau, "lists": site.lists, "as_of": site.as_of,
+            "site_title": site.bureau.get("site", {}).get("title", ""),
+            "nav_sections": nav_links()}
+
+
+def _run_pelican(pages, shared: dict, out: Path, settings: dict) -> None:
+    """Render ``pages`` into ``out`` through Pelican, on BUILD_WORKERS processes."""
     logging.getLogger("pelican").setLevel(logging.WARNING)
-    run_settings = dict(settings)
-    run_settings.update(
-        OUTPUT_PATH=str(out),
-        PLUGINS=[pelican_plugin],
-        GONGSHI_PAGES=pages,
-        GONGSHI_GLOBALS={"bureau": site.bureau, "lists": site.lists, "as_of": site.as_of,
-                         "site_title": site.bureau.get("site", {}).get("title", ""),
-                         "nav_sections": nav_links()},
-    )
-    # Pelican prints a 'Done: Processed 0 articles' banner; our summary replaces it.
-    with contextlib.redirect_stdout(io.StringIO()):
-        Pelican(run_settings).run()
+
+    def render_chunk(chunk, first: bool) -> None:
+        run_settings = dict(settings)
+        run_settings.update(OUTPUT_PATH=str(out), PLUGINS=[pelican_plugin],
+                            GONGSHI_PAGES=chunk, GONGSHI_GLOBALS=shared)
+        if not first:  # one worker copies the theme's static files
+            run_settings["THEME_STATIC_PATHS"] = []
+        # Pelican prints a 'Done: Processed 0 articles' banner; our summary replaces it.
+        with contextlib.redirect_stdout(io.StringIO()):
+            Pelican(run_settings).run()
+
+    incremental.run_parallel(render_chunk, pages, int(settings.get("BUILD_WORKERS", 1)))
 
 
 def _swap_into_place(staging: Path, output_dir: Path) -> None:

@@ -1,0 +1,139 @@
+"""Render only what changed, on every core (issue 9).
+
+Each page gets a fingerprint: the hash of its template sources, the code that renders
+it, and its context.  A page whose fingerprint equals the one recorded for the previous
+output is hard-linked from there (same bytes, same mtime, so the CDN purge list stays
+small); the others are rendered by Pelican, split across worker processes.  The result
+is byte-identical to a full build: a reused file is the very file a full build wrote
+for the same fingerprint.
+
+The fingerprints live beside the output directory (``.<name>.render.json``), never in
+the served tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+from .pages import Page
+from .settings import PROJECT_ROOT
+
+# Code whose change must re-render every page, besides the theme's templates.
+RENDER_CODE = ("publish/filters.py", "publish/flowchart.py", "publish/pelican_plugin.py",
+               "pelican.conf.py")
+
+
+def manifest_path(output_dir: Path) -> Path:
+    """Where the fingerprints of ``output_dir`` are kept (outside the served tree)."""
+    output_dir = Path(output_dir)
+    return output_dir.parent / f".{output_dir.name}.render.json"
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def template_fingerprints(theme: Path) -> tuple[str, dict[str, bool]]:
+    """(fingerprint of all templates + render code, {template: uses as_of}).
+
+    A template that never mentions ``as_of`` (nor do base.html and _macros.html) does
+    not change when only the build date changes.
+    """
+    templates = sorted((Path(theme) / "templates").glob("*.html"))
+    sources = {p.stem: p.read_text(encoding="utf-8") for p in templates}
+    code = [(PROJECT_ROOT / rel).read_bytes() for rel in RENDER_CODE if (PROJECT_ROOT / rel).exists()]
+    fingerprint = _digest(*(f"{k}\n{v}" for k, v in sorted(sources.items())), *code)
+    common = "as_of" in sources.get("base", "") + sources.get("_macros", "")
+    return fingerprint, {name: common or "as_of" in src for name, src in sources.items()}
+
+
+def page_fingerprints(pages: list[Page], shared: dict, theme: Path) -> dict[str, str]:
+    """{output path: fingerprint} for every page."""
+    code_fp, uses_as_of = template_fingerprints(theme)
+    stable = {k: v for k, v in shared.items() if k != "as_of"}
+    base = _digest(code_fp, repr(sorted(stable.items())))
+    dated = _digest(base, repr(shared.get("as_of")))
+    return {
+        page.path: _digest(dated if uses_as_of.get(page.template, True) else base,
+                           page.template, repr(page.context))
+        for page in pages
+    }
+
+
+def load_manifest(output_dir: Path | None) -> dict[str, str]:
+    """The fingerprints recorded for ``output_dir``; {} when there are none or they are unreadable."""
+    if output_dir is None or not Path(output_dir).is_dir():
+        return {}
+    try:
+        return json.loads(manifest_path(output_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def reuse_unchanged(pages: list[Page], fingerprints: dict[str, str], previous: Path | None,
+                    staging: Path) -> list[Page]:
+    """Hard-link every unchanged page from ``previous`` into ``staging``; return the rest."""
+    old = load_manifest(previous)
+    todo = []
+    for page in pages:
+        source = Path(previous) / page.path if previous else None
+        if old.get(page.path) == fingerprints[page.path] and source and source.is_file():
+            target = staging / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+                continue
+            except OSError:
+                pass  # another file system: render it instead
+        todo.append(page)
+    return todo
+
+
+def save_manifest(output_dir: Path, fingerprints: dict[str, str]) -> None:
+    """Record the fingerprints of a finished output directory (atomic replace)."""
+    path = manifest_path(output_dir)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(fingerprints, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_parallel(render_chunk, pages: list[Page], workers: int, min_per_worker: int = 500) -> None:
+    """Call ``render_chunk(chunk, first)`` over ``workers`` forked processes.
+
+    ``first`` is True for exactly one chunk (it also copies the theme's static files).
+    Small jobs run in this process.  A failing worker fails the whole render.
+    """
+    workers = max(1, min(workers, len(pages) // min_per_worker))
+    if workers == 1:
+        render_chunk(pages, True)
+        return
+    ctx = multiprocessing.get_context("fork")
+    chunks = [pages[i::workers] for i in range(workers)]
+    procs = [ctx.Process(target=_child, args=(render_chunk, chunk, i == 0))
+             for i, chunk in enumerate(chunks)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"page rendering failed in {len(failed)} worker process(es)")
+
+
+def _child(render_chunk, chunk, first) -> None:  # pragma: no cover - runs in a fork
+    try:
+        render_chunk(chunk, first)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)

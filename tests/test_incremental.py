@@ -1,0 +1,52 @@
+"""Issue 9: incremental rendering reuses unchanged pages and equals a full build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+from publish import incremental
+from tests.support import FIXTURE_CONTENT, build_site, copy_content
+
+DAY1, DAY2 = dt.date(2026, 11, 23), dt.date(2026, 11, 24)
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_incremental_build_equals_full_build(tmp_path):
+    """Same content + same --as-of ⇒ byte-identical output, whether or not pages were reused."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    (content / "ledger.jsonl").write_text("", encoding="utf-8")
+    incremental_out = tmp_path / "inc"
+    build_site(content, incremental_out, DAY1)
+    # the same state of content, built from scratch elsewhere
+    fresh_content = tmp_path / "fresh-content"
+    shutil.copytree(content, fresh_content)
+    for c in (content, fresh_content):
+        case = c / "cases/2026/2026-0021.md"
+        case.write_text(case.read_text(encoding="utf-8").replace("期限30日", "期限20日"), encoding="utf-8")
+    report = build_site(content, incremental_out, DAY2)
+    full_out = tmp_path / "full"
+    full = build_site(fresh_content, full_out, DAY2)
+    assert report.rendered < full.rendered == full.pages
+    assert _tree(incremental_out) == _tree(full_out)
+
+
+def test_unchanged_pages_keep_bytes_and_mtime(tmp_path):
+    """A rebuild the next day rewrites only pages that show the date or changed content."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    (content / "ledger.jsonl").write_text("", encoding="utf-8")
+    out = tmp_path / "site"
+    build_site(content, out, DAY1)
+    case_page = out / "cases/2026/2026-0012/index.html"
+    before = os.stat(case_page)
+    old = incremental.load_manifest(out)
+    report = build_site(content, out, DAY2)
+    after = os.stat(case_page)
+    assert (before.st_mtime_ns, before.st_ino) == (after.st_mtime_ns, after.st_ino)
+    changed = sorted(k for k, v in incremental.load_manifest(out).items() if old.get(k) != v)
+    assert "index.html" in changed and report.rendered == len(changed) < report.pages // 4
+    assert not incremental.manifest_path(out).is_relative_to(out), "fingerprints are never served"
