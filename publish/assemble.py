@@ -108,4 +108,11 @@ def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str] = fro
     for case in hidden + list(kept.withdrawn):  # a withdrawal notice never names the party
         if case.party.name not in live_parties:
             values.add(("hidden_party", case.party.name))
+    # R-CORR: who asked for a correction never reaches the public site (a party asking
+    # about its own decision is public anyway, as the party).
+    for corr in content.corrections:
+        if corr.applicant and corr.applicant not in live_parties:
+            values.add(("correction_applicant", corr.applicant))
+        if corr.contact:
+            values.add(("correction_contact", corr.contact))
     return values

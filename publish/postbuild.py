@@ -6,7 +6,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .assemble import bureau_allow_list
-from .sections import load_sections
+from .sections import load_sections, nav_links
 from .verify import verify_site
 
 
@@ -14,6 +14,7 @@ def write_sitemap(prepared, out: Path) -> None:
     """sitemap.xml of every public page (withdrawn notices and expired cases excluded)."""
     base = str(prepared.site.bureau.get("site", {}).get("url", "")).rstrip("/") + "/"
     urls = ["", "results/", "body/", "report/"]
+    urls += [link for _label, link in nav_links()]
     urls += [f"lists/{kind}/" for kind in sorted(prepared.site.lists)]
     urls += [f"cases/{c.decided_on.year}/{c.id}/" for c in sorted(prepared.site.cases, key=lambda c: c.id)]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
