@@ -7,6 +7,7 @@ so that one build reports every broken file at once.  Validation of the values i
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,12 +141,15 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def load_content(root: Path) -> RawContent:
+def load_content(root: Path, parse_cache: dict | None = None) -> RawContent:
     """Read every source file under ``root``.
 
     Returns a RawContent whose ``problems`` lists every unreadable file; the
     caller stops the build if it is not empty.  Files that are not ours (README,
     hidden files) are ignored; case files must sit in ``cases/<year>/``.
+    ``parse_cache`` (optional, {sha256 of file bytes: (data, body)}) is consulted and
+    filled for case files, so an unchanged file is never parsed twice; parsed data
+    is treated as read-only.
     """
     root = Path(root)
     raw = RawContent()
@@ -159,7 +163,7 @@ def load_content(root: Path) -> RawContent:
             raw.lists[path.stem] = item
     raw.corrections = _read_all(raw, root / "corrections", root)
     raw.calendar = _read_all(raw, root / "calendar", root)
-    _load_cases(raw, root)
+    _load_cases(raw, root, parse_cache)
     ledger = root / LEDGER_NAME
     if ledger.exists():
         raw.ledger_text = ledger.read_text(encoding="utf-8")
@@ -195,7 +199,7 @@ def _load_bureau(raw: RawContent, root: Path) -> None:
     raw.bureau = _read_raw(raw, path, root)
 
 
-def _load_cases(raw: RawContent, root: Path) -> None:
+def _load_cases(raw: RawContent, root: Path, cache: dict | None) -> None:
     cases_dir = root / "cases"
     for path in sorted(cases_dir.rglob("*.md")) if cases_dir.is_dir() else ():
         source = _rel(path, root)
@@ -203,7 +207,13 @@ def _load_cases(raw: RawContent, root: Path) -> None:
         if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]):
             raw.problems.append(Problem(source, "", "case file outside cases/<year>/", "move it to cases/<year>/<id>.md"))
             continue
-        text, problem = decode_text(path.read_bytes(), source)
+        blob = path.read_bytes()
+        key = hashlib.sha256(blob).digest() if cache is not None else None
+        if key in (cache or {}):
+            data, body = cache[key]
+            raw.cases.append(RawFile(source, data, body))
+            continue
+        text, problem = decode_text(blob, source)
         if _keep(raw, problem):
             continue
         if not text.strip():
@@ -212,3 +222,5 @@ def _load_cases(raw: RawContent, root: Path) -> None:
         data, body, problem = split_front_matter(text, source)
         if not _keep(raw, problem):
             raw.cases.append(RawFile(source, data, body))
+            if cache is not None:
+                cache[key] = (data, body)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.pii import personal_values
-from pipeline.redact import redact_case, redact_cases
-
 from pipeline import corrections as corr
 from pipeline import ledger, retention
 from pipeline.model import Content, Hold
+from pipeline.pii import personal_values
+from pipeline.redact import redact_case, redact_cases
 
 from .pages import SiteData, case_url
 
@@ -110,9 +109,9 @@ def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str] = fro
             values.add(("hidden_party", case.party.name))
     # R-CORR: who asked for a correction never reaches the public site (a party asking
     # about its own decision is public anyway, as the party).
-    for corr in content.corrections:
-        if corr.applicant and corr.applicant not in live_parties:
-            values.add(("correction_applicant", corr.applicant))
-        if corr.contact:
-            values.add(("correction_contact", corr.contact))
+    for request in content.corrections:
+        if request.applicant and request.applicant not in live_parties:
+            values.add(("correction_applicant", request.applicant))
+        if request.contact:
+            values.add(("correction_contact", request.contact))
     return values

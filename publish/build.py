@@ -28,6 +28,7 @@ from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
 from . import incremental, pelican_plugin
+from .cache import Cache, TrackingDict, cache_dir_for
 from .pages import SiteData, plan_pages
 from .sections import nav_links
 from .settings import load_settings
@@ -64,6 +65,7 @@ class Prepared:
     site: SiteData
     report: BuildReport
     secrets: set = field(default_factory=set)  # personal and held-back values for the verifier
+    cache_dir: Path | None = None  # build caches (publish.cache); None: no caching
     content_dir: Path | None = None  # where the content was read (sections read their own files)
 
 
@@ -83,16 +85,21 @@ def _stage(report: BuildReport, name: str, progress):
     return _Timer()
 
 
-def prepare(content_dir: Path, as_of: dt.date, progress=None) -> Prepared:
+def prepare(content_dir: Path, as_of: dt.date, progress=None,
+            cache_dir: Path | None = None) -> Prepared:
     """Run load → validate → gate → redact → ledger/retention in memory.
 
-    Raises ContentInvalid (every problem at once) or LedgerBroken; never writes.
+    Raises ContentInvalid (every problem at once) or LedgerBroken; never writes,
+    except the optional caches in ``cache_dir`` (content-hash keyed; see publish.cache).
     """
     from .assemble import assemble  # late import: assemble pulls in every stage
 
     report = BuildReport(as_of=as_of)
+    parse_cache = Cache(cache_dir, "parsed")
     with _stage(report, "load", progress):
-        raw = load_content(Path(content_dir))
+        seen = TrackingDict(parse_cache.data)
+        raw = load_content(Path(content_dir), seen)
+        parse_cache.save(seen.used_entries())
     with _stage(report, "validate", progress):
         content = validate_content(raw, as_of)
     with _stage(report, "approval", progress):
@@ -101,6 +108,7 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None) -> Prepared:
         report.held += held + list_held
     prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage)
     prepared.content_dir = Path(content_dir)
+    prepared.cache_dir = cache_dir
     return prepared
 
 
@@ -205,7 +213,7 @@ def build(content_dir: Path, output_dir: Path, as_of: dt.date, settings: dict | 
     only after the site was built and verified; sections' ``report.state_files``
     are written with it, under the same condition.
     """
-    prepared = prepare(content_dir, as_of, progress)
+    prepared = prepare(content_dir, as_of, progress, cache_dir_for(output_dir))
     render(prepared, output_dir, settings, progress)
     report = prepared.report
     if record_ledger and report.ledger_text is not None and (Path(content_dir) / LEDGER_NAME).exists():

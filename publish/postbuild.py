@@ -6,8 +6,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .assemble import bureau_allow_list
+from .cache import Cache
 from .sections import load_sections, nav_links
-from .verify import verify_site
+from .verify import secrets_fingerprint, verify_site
 
 
 def write_sitemap(prepared, out: Path) -> None:
@@ -34,4 +35,9 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage) -> None:
             with stage(report, section.__name__.rsplit(".", 1)[-1], progress):
                 section.postbuild(prepared, out, settings)
     with stage(report, "verify", progress):
-        verify_site(out, prepared.secrets, bureau_allow_list(prepared.content))
+        allow = bureau_allow_list(prepared.content)
+        cache = Cache(prepared.cache_dir, "verified", secrets_fingerprint(prepared.secrets, allow))
+        known = dict(cache.data)
+        verify_site(out, prepared.secrets, allow, known=known,
+                    workers=int(settings.get("BUILD_WORKERS", 1)))
+        cache.save(known)

@@ -17,14 +17,15 @@ Findings name the file and the KIND of value, never the value, so logs stay clea
 from __future__ import annotations
 
 import gzip
+import hashlib
+import multiprocessing
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin
 
-from pipeline.pii import compile_leak_matcher, normalise_text
-
 from pipeline.errors import LeakFound
+from pipeline.pii import compile_leak_matcher, normalise_text
 
 TEXT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".txt", ".js", ".css", ".svg", ".atom"}
 GZIP_SUFFIXES = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".gz"}
@@ -60,43 +61,92 @@ def read_output_text(path: Path) -> str | None:
     return None
 
 
+def secrets_fingerprint(secrets: set, allow: frozenset[str]) -> str:
+    """Identifies a secret set: files verified clean under it need no second scan."""
+    return hashlib.sha256(repr((sorted(secrets), sorted(allow))).encode("utf-8")).hexdigest()
+
+
+_MATCHER = None  # the compiled matcher, shared with forked scan workers
+
+
+def _scan_file(args: tuple[str, str]) -> tuple[str, str, list[str], tuple[str, ...]]:
+    """(rel, digest, leak kinds, link targets) of one file; digest "" for skipped files."""
+    root, rel = args
+    path = Path(root) / rel
+    blob = path.read_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
+    text = read_output_text(path)
+    if text is None:
+        return rel, digest, [], ()
+    kinds = _MATCHER.find(text, patterns=path.suffix.lower() not in CODE_SUFFIXES)
+    targets = _link_targets(rel, text) if path.suffix == ".html" else ()
+    return rel, digest, kinds, targets
+
+
 def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
-              check_links: bool = True) -> list[Finding]:
-    """Every finding in the site at ``root``; an empty list means the site is clean."""
+              check_links: bool = True, known: dict | None = None,
+              workers: int = 1) -> list[Finding]:
+    """Every finding in the site at ``root``; an empty list means the site is clean.
+
+    ``known`` ({sha256 of file bytes: link targets}) lists files already verified clean
+    under the SAME secrets (see secrets_fingerprint); they are not scanned again, only
+    their links are re-checked.  The dict is updated with every clean file of this run.
+    Files are scanned on ``workers`` forked processes.
+    """
+    global _MATCHER
     root = Path(root)
-    matcher = compile_leak_matcher(secrets, allow)
+    _MATCHER = compile_leak_matcher(secrets, allow)
+    previous = known or {}
+    rels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    existing = set(rels)
+    todo, results = [], []
+    for rel in rels:
+        digest = hashlib.sha256((root / rel).read_bytes()).hexdigest() if previous else ""
+        if digest in previous:
+            results.append((rel, digest, [], known[digest]))
+        else:
+            todo.append((str(root), rel))
+    if workers > 1 and len(todo) > 200:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results += pool.map(_scan_file, todo, chunksize=64)
+    else:
+        results += map(_scan_file, todo)
     findings: list[Finding] = []
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    for path in files:
-        text = read_output_text(path)
-        if text is None:
-            continue
-        rel = path.relative_to(root).as_posix()
-        kinds = matcher.find(text, patterns=path.suffix.lower() not in CODE_SUFFIXES)
+    clean = {}
+    for rel, digest, kinds, targets in sorted(results):
         findings += [Finding(rel, kind) for kind in kinds]
-        if check_links and path.suffix == ".html":
-            findings += _broken_links(root, path, rel, text)
+        if not kinds:
+            clean[digest] = targets
+        if check_links:
+            findings += [Finding(rel, f"broken_link:{href}") for href, target in targets
+                         if target not in existing]
+    if known is not None:  # keep exactly this run's clean files
+        known.clear()
+        known.update(clean)
     return findings
 
 
-def _broken_links(root: Path, path: Path, rel: str, text: str) -> list[Finding]:
+def _link_targets(rel: str, text: str) -> tuple[tuple[str, str], ...]:
+    """(href, site-relative file it needs) for every internal link of an HTML page."""
     out = []
     base = "/" + rel
-    for href in set(HREF_RE.findall(text)):
+    for href in sorted(set(HREF_RE.findall(text))):
         if not href or "://" in href or href.startswith(("mailto:", "tel:", "data:", "//")):
             continue
-        target = urljoin(base, unquote(href))
-        candidate = root / target.lstrip("/")
-        if target.endswith("/"):
-            candidate = candidate / "index.html"
-        if not candidate.exists():
-            out.append(Finding(rel, f"broken_link:{href}"))
-    return out
+        target = urljoin(base, unquote(href)).lstrip("/")
+        if target.endswith("/") or not target:
+            target += "index.html"
+        out.append((href, target))
+    return tuple(out)
 
 
-def verify_site(root: Path, secrets: set, allow: frozenset[str] = frozenset()) -> None:
-    """Raise LeakFound listing every finding (file + kind) if the site is not clean."""
-    findings = scan_site(root, secrets, allow)
+def verify_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
+                known: dict | None = None, workers: int = 1) -> None:
+    """Raise LeakFound listing every finding (file + kind) if the site is not clean.
+
+    ``known`` and ``workers``: see scan_site.
+    """
+    findings = scan_site(root, secrets, allow, known=known, workers=workers)
     if findings:
         shown = "\n".join(f"  {f}" for f in findings[:50])
         more = f"\n  … and {len(findings) - 50} more" if len(findings) > 50 else ""

@@ -91,7 +91,7 @@ function start(form) {
 }
 
 function words(text) {
-  return (text || "").split(/\s+/).filter(Boolean);
+  return (text || "").split(/[\s,]+/).filter(Boolean);
 }
 
 async function loadPagefind(bundle, root, shards) {

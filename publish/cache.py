@@ -1,0 +1,70 @@
+"""Build caches kept beside the output (never in the served tree, never in content/).
+
+A cache maps a content hash to a result that depends only on that content (a parsed
+case file, a redaction result), so a stale entry can never be used: changed input
+has a different key.  Each run saves only the entries it used, so a cache never
+grows past the size of the content.  A missing or unreadable cache is an empty one.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+# Bump when the shape of cached values changes.
+CACHE_VERSION = 1
+
+
+def cache_dir_for(output_dir: Path) -> Path:
+    """The cache directory of an output directory: ``.<name>.cache`` beside it."""
+    output_dir = Path(output_dir).resolve()
+    return output_dir.parent / f".{output_dir.name}.cache"
+
+
+class Cache:
+    """One named pickle file of {key: value}; ``used`` collects the keys a run needed."""
+
+    def __init__(self, directory: Path | None, name: str, salt: str = ""):
+        self.path = Path(directory) / f"{name}.pickle" if directory else None
+        self.salt = f"{CACHE_VERSION}:{salt}"
+        self.data: dict = {}
+        if self.path and self.path.exists():
+            try:
+                with self.path.open("rb") as f:
+                    salt_read, data = pickle.load(f)
+                if salt_read == self.salt:
+                    self.data = data
+            except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
+                self.data = {}
+
+    def save(self, entries: dict) -> None:
+        """Replace the cache file with ``entries`` (atomic); no-op without a directory."""
+        if not self.path:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump((self.salt, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+
+
+class TrackingDict(dict):
+    """A dict that remembers which keys were read or written, to save only those."""
+
+    def __init__(self, data: dict):
+        super().__init__(data)
+        self.used: set = set()
+
+    def __contains__(self, key) -> bool:
+        found = super().__contains__(key)
+        if found:
+            self.used.add(key)
+        return found
+
+    def __setitem__(self, key, value) -> None:
+        self.used.add(key)
+        super().__setitem__(key, value)
+
+    def used_entries(self) -> dict:
+        return {k: dict.__getitem__(self, k) for k in self.used}
