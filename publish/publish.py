@@ -29,6 +29,8 @@ from .lock import publish_lock
 from .pages import case_url
 from .settings import load_settings
 
+CACHE_DIR = ".cache"  # ROOT/.cache: build caches shared by every run (publish.cache)
+
 
 class CorrectionNotApplicable(GongshiError):
     """R-CORR: the correction to apply does not exist, is not accepted, or its case is not public."""
@@ -64,7 +66,8 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
     root = Path(root).resolve()
     with publish_lock(root, settings["LOCK_TIMEOUT"], progress):
         cleaned = deploy.clean_debris(root)
-        prepared = prepare(content_dir, as_of, progress)
+        # Parse and redaction caches are keyed by content hash, so one cache serves every run.
+        prepared = prepare(content_dir, as_of, progress, cache_dir=root / CACHE_DIR)
         if check:
             check(prepared)
         report = prepared.report
@@ -92,7 +95,9 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
     staging = deploy.new_staging(root)
     report = prepared.report
     try:
-        render(prepared, staging / deploy.SITE, settings, progress)
+        # Pages unchanged since the live release are hard-linked from it (issue 9).
+        render(prepared, staging / deploy.SITE, settings, progress,
+               previous=previous / deploy.SITE if previous else None)
         with _timed(report, "release", progress):
             site = staging / deploy.SITE
             files = deploy.hash_tree(site)
