@@ -150,6 +150,13 @@ def run_shard(binary: Path, out: Path, shard: Shard, nested: set[str] = frozense
     if proc.returncode != 0 or "page" not in stats:
         tail = (proc.stderr or proc.stdout).strip()[-800:]
         raise SearchIndexError(f"Pagefind failed on the {shard.name} index (exit {proc.returncode}):\n{tail}")
+    if "Found a data-pagefind-body element" not in proc.stdout:
+        # Pagefind then indexes whole <body> elements: header, navigation, footer and
+        # any withdrawal notice in the folder.
+        raise SearchIndexError(
+            f"no page of the {shard.name} index carries data-pagefind-body; refusing to "
+            "index whole pages (navigation, footers, withdrawal notices)"
+        )
     if stats["page"] != shard.expected_pages:
         raise SearchIndexError(
             f"Pagefind indexed {stats['page']} pages for the {shard.name} index, expected "

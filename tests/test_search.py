@@ -332,3 +332,16 @@ def test_unsharded_index(tmp_path, prepared):
     assert found["pagefind"]["languages"]["zh"]["page_count"] == len(fragments(out))
     assert sum(u["url"].startswith("/cases/") for u in fragments(out)) == len(prepared.site.cases)
     assert 'data-shards=""' in (out / "search" / "index.html").read_text("utf-8")
+
+
+def test_pages_without_any_marker_fail_the_build(fixture_site, prepared, tmp_path):
+    """If a year's case pages lost data-pagefind-body, Pagefind would index whole pages
+    (header, footer, notices) with the same page count; the build refuses instead."""
+    site = shutil.copytree(fixture_site[0], tmp_path / "site")
+    shard = next(s for s in search.plan_shards(prepared.site, site, True) if s.name == "2026")
+    pages = list((site / "cases" / "2026").rglob("index.html"))
+    assert len(pages) == shard.expected_pages  # no notice in 2026: the count alone can't tell
+    for page in pages:
+        page.write_text(page.read_text("utf-8").replace(" data-pagefind-body", ""), "utf-8")
+    with pytest.raises(search.SearchIndexError, match="refusing to index whole pages"):
+        search.run_shard(search.pagefind_binary(), site, shard)
