@@ -130,12 +130,26 @@ def pattern_hits(text: str, allow: frozenset[str]) -> list[tuple[str, str]]:
 
 
 def redact_patterns(text: str, allow: frozenset[str] = frozenset()) -> tuple[str, list]:
-    """Apply the rule table to normalised ``text`` in one pass.
+    """Apply the rule table to normalised ``text`` until nothing more is found.
 
     ``allow`` holds CANONICAL forms (see :func:`canonical`) of values to keep.  Returns
     (new text, [(kind, original value, replacement)]).  Labels stay ("身份证号【已删除】").
+    A removal can expose a neighbour that was glued to it (…0129li.ming@qq.com), hence
+    the repeat: the result is a fixed point, so redaction is idempotent.
     """
     done: list[tuple[str, str, str]] = []
+    for _ in range(MAX_PASSES):
+        before = len(done)
+        text = _redact_once(text, allow, done)
+        if len(done) == before:
+            break
+    return text, done
+
+
+MAX_PASSES = 4
+
+
+def _redact_once(text: str, allow: frozenset[str], done: list) -> str:
 
     def replace(m: re.Match) -> str:
         vgroup, kind, new = _judge(m)
@@ -147,7 +161,7 @@ def redact_patterns(text: str, allow: frozenset[str] = frozenset()) -> tuple[str
         whole = m.group(0)
         return whole[:start] + new + whole[end:]
 
-    return _COMBINED.sub(replace, text), done
+    return _COMBINED.sub(replace, text)
 
 
 # 9–11 bare digits survive the table (amounts, dates, short codes look alike) but may be a
@@ -398,11 +412,13 @@ class LeakMatcher:
         words = [v for v in kinds if v not in ascii_values]
         self._words_re = re.compile(_trie_pattern(words)) if words else None
 
-    def find(self, text: str) -> list[str]:
+    def find(self, text: str, patterns: bool = True) -> list[str]:
         """Sorted distinct KINDS of leaks in ``text`` (never the values themselves).
 
         Known values are looked for in the text with separators and invisible characters
-        removed (so 138 0636 0837 and 刘\u200b秀英 match); patterns in the normalised text.
+        removed (so 138 0636 0837 and 刘\u200b秀英 match); patterns in the normalised text,
+        unless ``patterns`` is False (program code such as a search library's JS, where
+        e-mail-like and number-like strings are code, not data).
         """
         norm = normalise_text(text)
         stripped = _STRIP_RE.sub("", norm).upper()
@@ -413,7 +429,8 @@ class LeakMatcher:
         if self._prefixes:
             for m in _ASCII_VALUE_RE.finditer(stripped):
                 found |= self._ascii_hits(m.group(0))
-        found |= {kind for kind, _value in pattern_hits(norm, self.allow)}
+        if patterns:
+            found |= {kind for kind, _value in pattern_hits(norm, self.allow)}
         return sorted(found)
 
     def _ascii_hits(self, run: str) -> set[str]:

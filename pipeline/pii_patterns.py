@@ -27,13 +27,21 @@ KEEP = None  # replacement of a row whose matches are public and stay as written
 
 # --- building blocks (text is already NFKC-normalised: ASCII digits, '-', '+', '@') ---
 _SI = r"[ \t\u3000\u00a0\-]"  # separators people put inside numbers on one line
-SEP = r"[ \t\u3000\u00a0\-\r\n]{0,3}"  # … and line wrapping, inside a fixed-length number
+# … and line wrapping, inside a number; a Markdown list marker on the next line ("⏎2. ")
+# is not a wrapped number.
+_LIST_MARKER = r"[ \t\u3000\u00a0]*\d{1,2}(?:[.．]\s|、)"
+_NL = rf"\r?\n(?!{_LIST_MARKER})"
+SEP = rf"(?:[ \t\u3000\u00a0\-]|{_NL}){{0,3}}"
 SEPI = _SI + "{0,3}"  # inside an open-length labelled value: never across a line break
 START = r"(?<![0-9A-Za-z])"  # not glued to a longer token
-# END also refuses "separator + digit" on the same line, so a chain of digit groups is
-# judged whole (no 16-digit window is cut out of a 24-digit run, leaving digits behind).
-# A line break after a complete number is a boundary: "…0295\n2026年" keeps the year.
-END = rf"(?![0-9A-Za-z])(?!{_SI}{{1,3}}[0-9])"
+# END also refuses "separator + digit", so a chain of digit groups is judged whole (no
+# 16-digit window is cut out of a 24-digit run, leaving digits behind).  Text wraps lines
+# anywhere (a soft break in Markdown), so "…0295⏎2026年" is one chain too: fail closed, the
+# year goes with it.  Only a Markdown list marker on the next line ("⏎2. ") is a boundary.
+# Digits glued to letters after the separator are another token (an e-mail's local part).
+_MORE = r"\d+[Xx]?(?![0-9A-Za-z])"  # more digits (an ID may end in X), not glued to letters
+END = (rf"(?![0-9A-Za-z])(?!{_SI}{{1,3}}{_MORE})"
+       rf"(?![ \t\u3000\u00a0]*\r?\n(?!{_LIST_MARKER})[ \t\u3000\u00a0\r\n]*{_MORE})")
 LABEL_GAP = r"(?:为|是|:|：|\s)*"
 HAN = r"[\u4e00-\u9fff]"
 NAME_MASK_CHARS = "*×xX●○□"  # masks people use in names: 王*梅, 李**, 王×梅, 张XX
@@ -44,6 +52,9 @@ DATE = (
     r"|(?:19|20)\d{6}"
     r"|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}日)?)"
 )
+# A labelled code (住院号 ZY2025-001): letters and digits, dashes, and a line wrap inside.
+TOKEN = r"[A-Za-z0-9](?:[\-_]?\r?\n?[A-Za-z0-9])*(?![A-Za-z0-9])"
+TOKEN4 = r"(?=[A-Za-z0-9][A-Za-z0-9\-_\r\n]{3})" + TOKEN  # at least four characters
 _ADDRESS_VALUE = r"[^，,。；;\n、)）]{2,60}"
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
@@ -56,7 +67,6 @@ def _alt(words: str) -> str:
 # ---------------------------------------------------------------- validators
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def digits_of(value: str) -> str:
@@ -73,12 +83,17 @@ def credit_code_valid(code: str) -> bool:
     return _CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
 
 
-def id_checksum_valid(number: str) -> bool:
-    """GB 11643-1999 check digit of an 18-digit 公民身份号码."""
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+_PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+                       "50 51 52 53 54 61 62 63 64 65 71 81 82".split())
+
+
+def luhn_valid(number: str) -> bool:
+    """ISO/IEC 7812 (Luhn) check digit, which bank card numbers carry."""
+    if not number.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(number, _ID_WEIGHTS, strict=False))
-    return "10X98765432"[total % 11] == number[17]
+    digits = [int(d) for d in reversed(number)]
+    total = sum(digits[0::2]) + sum(sum(divmod(2 * d, 10)) for d in digits[1::2])
+    return total % 10 == 0
 
 
 def _date_ok(year: int, month: int, day: int) -> bool:
@@ -103,10 +118,16 @@ def classify_18(value: str) -> str | None:
 
     SPEC §4 removes ID numbers "with or without valid checksum" but keeps 统一社会信用代码,
     which may also be all digits.  We keep it only when its GB 32100 check character is
-    right AND it does not have an ID's shape (a birth date inside); otherwise fail closed.
+    right AND it does not have an ID's shape (a birth date inside); otherwise fail closed
+    (a declared ``party.credit_code`` is always kept through the allow-list).
     """
     number = digits_of(value)
-    if credit_code_valid(number) and not (looks_like_id18(number) and id_checksum_valid(number)):
+    if looks_like_id18(number):
+        return "id_number"
+    if luhn_valid(number):  # bank cards carry a Luhn check digit
+        return "bank_card"
+    province = number[2:4]
+    if credit_code_valid(number) and number[1] in "1239" and province in _PROVINCES:
         return None
     return "id_number"
 
@@ -233,6 +254,11 @@ RULES: tuple[Rule, ...] = (
          "统一社会信用代码 (GB 32100), 注册号, 备案号, drug/item codes, 执法证号 are public "
          "(SPEC §4 kept; L-BODY, L-OFFICER); an ID number written there is still removed",
          classify_labelled_code),
+    Rule("credit_code", rf"{START}[0-9A-HJ-NPQRTUWXY]{{2}}\d{{6}}[0-9A-HJ-NPQRTUWXY]{{10}}"
+         r"(?![0-9A-Za-z])", KEEP,
+         "统一社会信用代码 (GB 32100) are public (SPEC §4 kept); an all-digit one shaped like an "
+         "ID number (birth date and ID checksum inside) is removed (fail closed)",
+         classify_labelled_code),
     # ---- labelled personal values: the label stays, the value goes ----
     Rule("birth_date", rf"{_BIRTH_LABELS}{LABEL_GAP}(?P<v>{DATE})", MARK,
          "dates of birth (SPEC §4 removed; SPC 2016 第十条)"),
@@ -246,23 +272,23 @@ RULES: tuple[Rule, ...] = (
          rf"(?<![入居暂常留记抓保户家现])住(?![院所宿址房宅户])"
          rf"(?P<v>{HAN}{{2,8}}?(?:省|自治区|市)[^，,。；;\n、)）]{{0,50}})",
          truncate_address, "SPC-style '住吉林省…' home address (SPEC §4)", classify_address),
-    Rule("hospital_no", rf"{_HOSPITAL_LABELS}{LABEL_GAP}(?P<v>[A-Za-z0-9][A-Za-z0-9\-]*)", MARK,
+    Rule("hospital_no", rf"{_HOSPITAL_LABELS}{LABEL_GAP}(?P<v>{TOKEN})", MARK,
          "住院号/门诊号/病历号/床号 identify a patient (SPEC §4 removed; 002 第九条)"),
     Rule("hospital_no", r"(?<![0-9A-Za-z])(?P<v>\d{1,3})\s*(?=(?:号床|床)(?:患者|病人|病员))",
          MARK, "'12床患者' names a bed (SPEC §4 removed)"),
-    Rule("insurance_card", rf"{_INSURANCE_LABELS}{LABEL_GAP}(?P<v>[A-Za-z0-9][A-Za-z0-9\-]{{3,}})",
+    Rule("insurance_card", rf"{_INSURANCE_LABELS}{LABEL_GAP}(?P<v>{TOKEN4})",
          MARK, "social-security / medical-insurance card numbers (SPEC §4 removed)"),
-    Rule("passport", rf"{_PASSPORT_LABELS}{LABEL_GAP}(?P<v>[A-Za-z0-9][A-Za-z0-9\-]{{4,}})", MARK,
+    Rule("passport", rf"{_PASSPORT_LABELS}{LABEL_GAP}(?P<v>{TOKEN4})", MARK,
          "passport and travel-permit numbers (SPEC §4 removed)"),
     Rule("id_number", rf"{_ID_LABELS}{LABEL_GAP}(?P<v>\d(?:{SEP}\d){{16}}{SEP}[\dXx]{END}|\d(?:{SEP}\d){{14}}{END}"
-         rf"|\d(?:{SEPI}\d){{4,}}(?:{SEPI}[Xx])?)",
+         rf"|\d(?:{SEP}[\d*＊×●xX]){{4,}}+{END})",
          MARK, "whatever follows 身份证号 is an ID number, even mistyped (SPEC §4; SPC 2016 第十条)"),
-    Rule("account", rf"{_ACCOUNT_LABELS}{LABEL_GAP}(?P<v>\d(?:{SEPI}\d){{5,29}})"
+    Rule("account", rf"{_ACCOUNT_LABELS}{LABEL_GAP}(?P<v>\d(?:{SEP}[\d*＊×●]){{5,29}}+{END})"
          r"(?![\d,.]*\s*[万亿]?元)", MARK,
          "bank card and account numbers (SPEC §4 removed; SPC 2016 第十条)"),
-    Rule("im_account", rf"{_IM_LABELS}{LABEL_GAP}(?P<v>[A-Za-z0-9][A-Za-z0-9_\-]{{4,}})", MARK,
+    Rule("im_account", rf"{_IM_LABELS}{LABEL_GAP}(?P<v>{TOKEN4})", MARK,
          "QQ / WeChat ids are 通讯方式 (SPC 2016 第十条(一))"),
-    Rule("phone", rf"{_PHONE_LABELS}{LABEL_GAP}(?P<v>(?:\+|00)?\(?\d[\d \t\u3000\-()]{{5,18}}\d)",
+    Rule("phone", rf"{_PHONE_LABELS}{LABEL_GAP}(?P<v>(?:\+|00)?[(（]?\d(?:{SEP}[\d()（）*＊×●]){{5,24}}+{END})",
          MARK, "a number after 电话/手机 is a phone, even without area code (SPEC §4)",
          classify_phone),
     Rule("masked_number", r"尾号(?:为|是)?[:：\s]*(?P<v>\d{3,6})", MARK,
@@ -276,21 +302,24 @@ RULES: tuple[Rule, ...] = (
          "20250101-20250630 is a period, not a card number (SPEC §4 kept: dates)"),
     Rule("iso_date", START + r"(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
          r"(?!\d)", KEEP, "dates are public (SPEC §4 kept); dates of birth are caught above"),
-    Rule("masked_number", rf"{START}(?:\d{{2,}}(?:[ \-]?{NUM_MASK}{{2,}}[ \-]?\d*)+"
-         rf"|{NUM_MASK}{{2,}}(?:[ \-]?{NUM_MASK}+)*[ \-]?\d{{3,}})(?![0-9A-Za-z])", MARK,
+    # Possessive quantifiers (here and on open-length digit chains): long runs of x, * or
+    # digit groups (minified JS, hostile input) must not backtrack exponentially.  A masked
+    # number glued to letters (…0129li.ming@qq.com) still goes.
+    Rule("masked_number", rf"{START}(?:\d{{2,}}(?:[ \-]?{NUM_MASK}{{2,}}+[ \-]?\d*+)++"
+         rf"|{NUM_MASK}{{2,}}+(?:[ \-]?{NUM_MASK}++)*+[ \-]?\d{{3,}}+)", MARK,
          "422429****0129 / 138****1234: partially masked numbers go entirely (SPEC §4)",
          classify_masked),
     Rule("id_number", rf"{START}\d(?:{SEP}\d){{16}}{SEP}(?:\d{END}|[Xx](?![0-9A-Za-z]))", MARK,
          "18-digit 公民身份号码, checksum valid or not (SPEC §4; SPC 2016 第十条)", classify_18),
-    Rule("mobile", rf"(?<![0-9A-Za-z+])(?:\(?(?:\+|00)?86\)?{SEP})?1[3-9](?:{SEP}\d){{9}}{END}",
+    Rule("mobile", rf"(?<![0-9A-Za-z+])(?:[(（]?(?:\+|00)?86[)）]?{SEP})?1{SEP}[3-9](?:{SEP}\d){{9}}{END}",
          MARK, "mobile numbers, also with +86 (SPEC §4; SPC 2016 第十条 通讯方式)"),
     Rule("landline", rf"{START}(?:\(0\d{{2,3}}\)|0\d{{2,3}}){SEP}[2-9]\d{{2,3}}{SEP}\d{{4}}"
          rf"(?:-\d{{1,4}})?{END}", MARK, "private landlines with area code (SPEC §4)"),
-    Rule("bank_card", rf"{START}\d(?:{SEP}\d){{15,18}}{END}", MARK,
+    Rule("bank_card", rf"{START}\d(?:{SEP}\d){{15,18}}+{END}", MARK,
          "16-19 digit bank card numbers (SPEC §4; SPC 2016 第十条 银行账号)"),
     Rule("id_number", rf"{START}\d(?:{SEP}\d){{14}}{END}", MARK,
          "15-digit old-style ID numbers (SPEC §4)", classify_15),
-    Rule("long_number", rf"{START}\d(?:{SEP}\d){{11,}}{END}(?!\s*[万亿]?元)", MARK,
+    Rule("long_number", rf"{START}\d(?:{SEP}\d){{11,}}+{END}(?!\s*[万亿]?元)", MARK,
          "any other run of 12+ digits: an account, card or record number (fail closed, SPEC §4)",
          classify_long),
     Rule("plate", rf"[{PROVINCES}使领][A-HJ-NP-Z][·•.\s]?[A-HJ-NP-Z0-9]{{5,6}}[挂学警港澳]?"

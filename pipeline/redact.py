@@ -130,11 +130,11 @@ def _name_pattern(names: list[str]) -> re.Pattern | None:
 
 
 # Masks people typed before us: 王*梅, 李**, 王×, 张XX, 王*.  The character after a single
-# mask is the last given character unless it is a grammar word (王*在…).
+# mask is the last given character unless it is a grammar word (王*在…).  Surnames that are
+# usually grammar words are left out (关于**…** is Markdown bold, not a name).
 _MASKED_TEXT_RE = re.compile(
     rf"(?P<sur>{_COMPOUND_ALT}|[{''.join(sorted(DETECT_SURNAMES))}])"
-    rf"(?:(?P<m1>[{_MASKS}]{{1,3}})(?P<h1>{HAN})?|(?P<h2>{HAN})(?P<m2>[{_MASKS}]{{1,2}}))"
-    rf"(?![{_MASKS}A-Za-z0-9])"
+    rf"(?P<m1>[{_MASKS}]{{1,3}})(?P<h1>{HAN})?(?![{_MASKS}A-Za-z0-9])"
 )
 _NOT_GIVEN = set("在于的等为将与和及系是因对向从到被把已未不也都曾又并以称说经通持使用冒骗违住就开出入光线")
 
@@ -147,7 +147,7 @@ def _normalise_masked(text: str, log: list) -> str:
         tail = ""
         if h1 in _NOT_GIVEN:
             h1, tail = "", h1
-        hidden = len(m.group("m1") or m.group("m2")) + len(h1) + len(m.group("h2") or "")
+        hidden = len(m.group("m1")) + len(h1)
         new = sur + "某" * min(2, hidden)
         log.append(("masked_name", m.group(0)[: len(m.group(0)) - len(tail)], new))
         return new + tail
