@@ -12,6 +12,10 @@
 //   data-rendered (the URL query it shows) so tests can wait without sleeping.
 
 const PAGE_SIZE = 10;
+// Pagefind scores each year bundle with its own word statistics, and a query word it
+// cannot find is dropped rather than failing the page.  So the first results are
+// re-ordered by how exactly they contain the whole query (see rerank()).
+const RERANK = 20;
 // A query that matches a 文号 or a party name should put that record first.
 const RANKING = { metaWeights: { title: 5, doc_no: 8, party: 6 } };
 
@@ -164,7 +168,8 @@ async function runSearch(pf, state, ui, years) {
   }
   const term = state.q || null;
   if (!state.sort) {
-    return (await pf.search(term, { filters })).results;
+    const found = (await pf.search(term, { filters })).results;
+    return term ? rerank(found.map(memo), term) : found;
   }
   // Pagefind sorts each merged bundle on its own and interleaves them, so a
   // date order over several year bundles is built here: one search per year,
@@ -178,6 +183,34 @@ async function runSearch(pf, state, ui, years) {
     out.push(...found.results);
   }
   return out;
+}
+
+function memo(result) {
+  let loaded = null;
+  return { data: () => (loaded ??= result.data()) };
+}
+
+function squash(text) {
+  return (text || "").toLowerCase().replace(/[\s\p{P}\p{S}\u200b]+/gu, "");
+}
+
+// The first RERANK results, ordered: the 文号 or party is exactly the query; the query
+// is inside the title, 文号 or party; the query is inside the text; the rest — each
+// group in Pagefind's order.  Chinese has no spaces, so "the whole query as one
+// string" is what a person searching a name or a 文号 means.
+async function rerank(results, term) {
+  const key = squash(term);
+  const head = results.slice(0, RERANK);
+  const data = await Promise.all(head.map((r) => r.data()));
+  const tier = (d) => {
+    const m = d.meta || {};
+    if (key === squash(m.doc_no) || key === squash(m.party)) return 3;
+    if ([m.title, m.doc_no, m.party].some((v) => squash(v).includes(key))) return 2;
+    return squash(d.content).includes(key) ? 1 : 0;
+  };
+  const ranked = head.map((r, i) => ({ r, i, t: tier(data[i]) }));
+  ranked.sort((a, b) => b.t - a.t || a.i - b.i);
+  return [...ranked.map((x) => x.r), ...results.slice(RERANK)];
 }
 
 // ---- rendering ------------------------------------------------------------
