@@ -166,10 +166,13 @@ async function runSearch(pf, state, ui, years) {
     const value = state.filters[select.name];
     if (value) filters[select.dataset.filter] = value;
   }
-  const term = state.q || null;
+  // An amount ("52000", "52,000元") is looked up as that exact number: Pagefind would
+  // otherwise fall back to any number the digits start with ("5", "52").
+  const amount = /^\s*(\d[\d,，]*)\s*元?\s*$/u.exec(state.q);
+  const term = amount ? `"${amount[1].replace(/[,，]/g, "")}"` : state.q || null;
   if (!state.sort) {
     const found = (await pf.search(term, { filters })).results;
-    return term ? rerank(found.map(memo), term) : found;
+    return term ? rerank(found.map(memo), state.q) : found;
   }
   // Pagefind sorts each merged bundle on its own and interleaves them, so a
   // date order over several year bundles is built here: one search per year,
