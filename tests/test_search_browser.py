@@ -45,7 +45,7 @@ CORPORA = {
             ("52000", "2026-0012", 1),  # an amount, as typed
             ("52,000元", "2026-0012", 1),  # an amount, as shown on the page
             ("冒用他人医保凭证", "2026-0020", 1),
-            ("欧某某", "2026-0020", 1),  # a natural person, as published (masked)
+            ("欧阳某某", "2026-0020", 1),  # a natural person, as published (compound surname kept)
             ("查封财务账册", "2026-0021", 3),
             ("收费项目与目录不符", "2025-0009", 1),
             ("听证申请", "guides/G01/", 3),  # a list page
