@@ -10,12 +10,16 @@ grow without the tests going stale.
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
 
 from publish.build import prepare
+from publish.nginx import CSP
 from tests.browser import browser, serve
 from tests.support import DEMO_CONTENT, FIXTURE_AS_OF, FIXTURE_CONTENT
 
@@ -374,3 +378,37 @@ def test_a_query_transfers_little(served, search_site):
     print(f"\nquery transfer: {total} bytes in all, {index} bytes of index files")
     assert total < 400_000 and index < 150_000
     assert not [u for u in sizes if "pagefind-ui" in u or "playground" in u]
+
+
+class _CSPHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the origin's Content-Security-Policy header (publish/nginx.py)."""
+
+    def end_headers(self):
+        self.send_header("Content-Security-Policy", CSP)
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_search_works_under_the_strict_csp(served, search_site):
+    """SPEC §6/§7: with the origin's CSP (no inline script; only 'wasm-unsafe-eval' added
+    for Pagefind) the search page runs, finds, and triggers no CSP violation."""
+    b, _ = served
+    site, corpus, _ = search_site
+    handler = functools.partial(_CSPHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ctx = b.new_context()
+        ctx.add_init_script("window.__csp = []; document.addEventListener("
+                            "'securitypolicyviolation', e => window.__csp.push(e.violatedDirective));")
+        p = ctx.new_page()
+        p.goto(f"http://127.0.0.1:{server.server_address[1]}/search/?" + urlencode({"q": "医院"}))
+        wait_done(p)
+        assert results(p)
+        assert p.evaluate("window.__csp") == []
+        ctx.close()
+    finally:
+        server.shutdown()
+        server.server_close()
