@@ -317,9 +317,17 @@ def redact_cases(cases, allow: frozenset[str] = frozenset()) -> tuple[list[Case]
     reason names the fields and the KIND of data, never the value.  Stats:
     ``{"names_masked", "values_removed", "held", "by_kind"}`` over the published cases.
     """
+    return collect_results(cases, [redact_case(case, allow) for case in cases])
+
+
+def collect_results(cases, results) -> tuple[list[Case], list[Hold], dict]:
+    """Turn per-case RedactionResults (in ``cases`` order) into redact_cases' answer.
+
+    Lets a caller compute the results its own way (cached, in parallel) and still
+    get the same publishable list, holds and stats.
+    """
     published, holds, kinds = [], [], Counter()
-    for case in cases:
-        result = redact_case(case, allow)
+    for case, result in zip(cases, results, strict=True):
         if result.hold_reasons:
             holds.append(Hold(case.id, case.source, "R-PII", "；".join(result.hold_reasons)))
             continue

@@ -29,13 +29,18 @@ def bureau_allow_list(content: Content) -> frozenset[str]:
     return frozenset(str(v) for v in values if v)
 
 
-def assemble(content: Content, cases, lists, ledger_text: str, report, progress, stage):
-    """Run redaction, ledger and retention; return a ``build.Prepared``."""
+def assemble(content: Content, cases, lists, ledger_text: str, report, progress, stage,
+             redact=redact_cases):
+    """Run redaction, ledger and retention; return a ``build.Prepared``.
+
+    ``redact(cases, allow)`` is the redaction stage (pipeline.redact.redact_cases, or
+    publish.redaction.redact_many with a cache and workers: same answer).
+    """
     from .build import Prepared
 
     allow = bureau_allow_list(content)
     with stage(report, "redact", progress):
-        redacted, pii_holds, stats = redact_cases(cases, allow)
+        redacted, pii_holds, stats = redact(cases, allow)
         report.held += pii_holds
         report.redaction = stats
     with stage(report, "ledger", progress):

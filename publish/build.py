@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import logging
 import os
@@ -30,6 +31,7 @@ from pipeline.validate import validate_content
 from . import incremental, pelican_plugin
 from .cache import Cache, TrackingDict, cache_dir_for
 from .pages import SiteData, plan_pages
+from .redaction import redact_many
 from .sections import nav_links
 from .settings import load_settings
 
@@ -86,7 +88,7 @@ def _stage(report: BuildReport, name: str, progress):
 
 
 def prepare(content_dir: Path, as_of: dt.date, progress=None,
-            cache_dir: Path | None = None) -> Prepared:
+            cache_dir: Path | None = None, workers: int | None = None) -> Prepared:
     """Run load → validate → gate → redact → ledger/retention in memory.
 
     Raises ContentInvalid (every problem at once) or LedgerBroken; never writes,
@@ -106,7 +108,9 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         cases, held = gate_cases(content.cases)
         lists, list_held = gate_lists(content.lists)
         report.held += held + list_held
-    prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage)
+    workers = int(load_settings().get("BUILD_WORKERS", 1)) if workers is None else workers
+    prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage,
+                        redact=functools.partial(redact_many, cache_dir=cache_dir, workers=workers))
     prepared.content_dir = Path(content_dir)
     prepared.cache_dir = cache_dir
     return prepared

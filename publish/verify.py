@@ -45,8 +45,13 @@ class Finding:
         return f"{self.path}: {self.kind}"
 
 
-def read_output_text(path: Path) -> str | None:
-    """The searchable text of one output file, or None for binary files we skip (images)."""
+def read_output_text(path: Path, normalise: bool = True) -> str | None:
+    """The searchable text of one output file, or None for binary files we skip (images).
+
+    Gzip files (Pagefind fragments) are decompressed.  With ``normalise`` the text is
+    NFKC-normalised and invisible characters (Pagefind's zero-width word separators)
+    removed; the leak matcher normalises by itself, so the verifier reads raw text.
+    """
     suffix = path.suffix.lower()
     if suffix in GZIP_SUFFIXES:
         data = path.read_bytes()
@@ -55,10 +60,12 @@ def read_output_text(path: Path) -> str | None:
         except (OSError, EOFError):
             pass  # some Pagefind files are stored uncompressed
         # Pagefind fragments start with a "pagefind_dcd" signature before the JSON.
-        return normalise_text(data.decode("utf-8", errors="ignore"))
-    if suffix in TEXT_SUFFIXES or suffix in {".mjs", ".wasm"} or suffix == "":
-        return normalise_text(path.read_bytes().decode("utf-8", errors="ignore"))
-    return None
+        text = data.decode("utf-8", errors="ignore")
+    elif suffix in TEXT_SUFFIXES or suffix in {".mjs", ".wasm"} or suffix == "":
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+    else:
+        return None
+    return normalise_text(text) if normalise else text
 
 
 def secrets_fingerprint(secrets: set, allow: frozenset[str]) -> str:
@@ -75,7 +82,7 @@ def _scan_file(args: tuple[str, str]) -> tuple[str, str, list[str], tuple[str, .
     path = Path(root) / rel
     blob = path.read_bytes()
     digest = hashlib.sha256(blob).hexdigest()
-    text = read_output_text(path)
+    text = read_output_text(path, normalise=False)
     if text is None:
         return rel, digest, [], ()
     kinds = _MATCHER.find(text, patterns=path.suffix.lower() not in CODE_SUFFIXES)
