@@ -55,7 +55,10 @@ DATE = (
 # A labelled code (住院号 ZY2025-001): letters and digits, dashes, and a line wrap inside.
 TOKEN = r"[A-Za-z0-9](?:[\-_]?\r?\n?[A-Za-z0-9])*(?![A-Za-z0-9])"
 TOKEN4 = r"(?=[A-Za-z0-9][A-Za-z0-9\-_\r\n]{3})" + TOKEN  # at least four characters
-_ADDRESS_VALUE = r"[^，,。；;\n、)）]{2,60}"
+# An address: Han characters, digits, letters and the few signs addresses use (栋-单元-室,
+# #); it ends at punctuation, a line break or anything else (binary index data).
+_ADDRESS_CHARS = r"[\u4e00-\u9fff\u3400-\u4dbf0-9A-Za-z\-#－—· \u3000]"
+_ADDRESS_VALUE = _ADDRESS_CHARS + "{2,60}"
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
 
@@ -270,7 +273,7 @@ RULES: tuple[Rule, ...] = (
          classify_address),
     Rule("address",
          rf"(?<![入居暂常留记抓保户家现])住(?![院所宿址房宅户])"
-         rf"(?P<v>{HAN}{{2,8}}?(?:省|自治区|市)[^，,。；;\n、)）]{{0,50}})",
+         rf"(?P<v>{HAN}{{2,8}}?(?:省|自治区|市){_ADDRESS_CHARS}{{0,50}})",
          truncate_address, "SPC-style '住吉林省…' home address (SPEC §4)", classify_address),
     Rule("hospital_no", rf"{_HOSPITAL_LABELS}{LABEL_GAP}(?P<v>{TOKEN})", MARK,
          "住院号/门诊号/病历号/床号 identify a patient (SPEC §4 removed; 002 第九条)"),
