@@ -93,6 +93,23 @@ def parse_amount(value: object) -> Decimal:
     return amount * 10000 if match.group(2) else amount
 
 
+# A spreadsheet (Excel, WPS) reads a CSV cell starting with one of these as a formula:
+# =HYPERLINK(…) or a DDE call from a party's own words would run when the public opens
+# our open data (issue 11; OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` safe as a CSV cell: a leading apostrophe if it would start a formula.
+
+    Spreadsheets hide the apostrophe and show the text as written; other values are
+    returned unchanged.  Non-strings are returned as they are.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def format_amount(amount: Decimal) -> str:
     """52000 → '52,000元'; 1234.50 → '1,234.50元'."""
     if amount == amount.to_integral_value():

@@ -34,7 +34,7 @@ from pipeline.load import decode_text, parse_yaml
 from pipeline.model import CASE_TYPE_LABELS, Approval, Hold
 from pipeline.stats import YearStats, annual_report_due, annual_stats, stats_csv_rows
 from pipeline.timeliness import assess
-from pipeline.values import format_amount
+from pipeline.values import format_amount, spreadsheet_text
 
 from ..pages import Page, SiteData
 from .timeliness import work_calendar
@@ -289,7 +289,8 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
 def stats_csv(stats: YearStats) -> bytes:
     """The year's figures as CSV: UTF-8 with BOM (Excel), CRLF line ends."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(stats_csv_rows(stats))
+    rows = ([spreadsheet_text(cell) for cell in row] for row in stats_csv_rows(stats))
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)  # no formulas (issue 11)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

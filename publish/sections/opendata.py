@@ -30,6 +30,7 @@ from pipeline.opendata import (
     to_csv,
     to_json,
 )
+from pipeline.values import spreadsheet_text
 
 from ..opendata_state import STATE_PATH, History, advance, dump_state, published_history, read_state
 from ..pages import Page, SiteData
@@ -93,9 +94,9 @@ def files(data: Export, as_of) -> dict[str, bytes]:
     results_json = to_json(data.rows, RESULT_FIELDS)
     base, deltas = published_history(data.history, data.rows)
     out = {
-        "data/results.csv": to_csv(data.rows, RESULT_FIELDS),
+        "data/results.csv": to_csv(_cells(data.rows), RESULT_FIELDS),
         "data/results.json": results_json,
-        "data/penalties.csv": to_csv(data.penalties, PENALTY_FIELDS),
+        "data/penalties.csv": to_csv(_cells(data.penalties), PENALTY_FIELDS),
         "data/penalties.json": to_json(data.penalties, PENALTY_FIELDS),
         "data/delta/base.json": to_json(base, RESULT_FIELDS),
     }
@@ -112,6 +113,14 @@ def files(data: Export, as_of) -> dict[str, bytes]:
                  "sha256": hashlib.sha256(results_json.encode("utf-8")).hexdigest()},
     })
     return {path: text.encode("utf-8") for path, text in out.items()}
+
+
+def _cells(rows: list[dict]) -> list[dict]:
+    """Rows for a CSV file: no value can start a spreadsheet formula (issue 11).
+
+    JSON keeps the values as they are: its consumers are programs, not spreadsheets.
+    """
+    return [{k: spreadsheet_text(v) for k, v in row.items()} for row in rows]
 
 
 def _dump(obj) -> str:
