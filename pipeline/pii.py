@@ -67,8 +67,8 @@ def normalise_text(text: str) -> str:
 
     NFKC (full-width digits and letters become ASCII) except for the CJK punctuation in
     ``_PRESERVE``; other scripts' decimal digits become ASCII digits; every character
-    matched by ``INVISIBLE`` removed; line endings become
-    ``\\n`` (kept).  Idempotent.  ``None`` or non-strings are not accepted (TypeError).
+    matched by ``INVISIBLE`` removed; line endings become ``\\n`` (kept).  Idempotent.
+    ``None`` or non-strings are not accepted (TypeError).
     """
     text = _INVISIBLE_RE.sub("", text)
     if _NFKC_NEEDED.search(text):
@@ -113,7 +113,7 @@ def find_number_patterns(text: str, allow: Iterable[str] = ()) -> list[tuple[str
 
     Kinds: id_number, mobile, landline, bank_card, long_number, email, plate, passport,
     insurance_card, hospital_no, account, im_account, masked_number, birth_date, address.
-    統一社会信用代码, 文号, amounts, dates and values in ``allow`` (compared canonically)
+    统一社会信用代码, 文号, amounts, dates and values in ``allow`` (compared canonically)
     are not reported.  Text that is not normalised may hide values: normalise first.
     """
     return pattern_hits(text, frozenset(canonical(a) for a in allow))
@@ -138,7 +138,7 @@ def redact_patterns(text: str, allow: frozenset[str] = frozenset()) -> tuple[str
     the repeat: the result is a fixed point, so redaction is idempotent.
     """
     done: list[tuple[str, str, str]] = []
-    for _ in range(MAX_PASSES):
+    for _ in range(4):  # in practice two passes at most
         before = len(done)
         text = _redact_once(text, allow, done)
         if len(done) == before:
@@ -146,10 +146,8 @@ def redact_patterns(text: str, allow: frozenset[str] = frozenset()) -> tuple[str
     return text, done
 
 
-MAX_PASSES = 4
-
-
 def _redact_once(text: str, allow: frozenset[str], done: list) -> str:
+    """One pass of the combined table over ``text``; appends what it replaced to ``done``."""
 
     def replace(m: re.Match) -> str:
         vgroup, kind, new = _judge(m)

@@ -260,7 +260,7 @@ RULES: tuple[Rule, ...] = (
     Rule("credit_code", rf"{START}[0-9A-HJ-NPQRTUWXY]{{2}}\d{{6}}[0-9A-HJ-NPQRTUWXY]{{10}}"
          r"(?![0-9A-Za-z])", KEEP,
          "统一社会信用代码 (GB 32100) are public (SPEC §4 kept); an all-digit one shaped like an "
-         "ID number (birth date and ID checksum inside) is removed (fail closed)",
+         "ID number (a birth date inside) or a bank card (Luhn) is removed (fail closed)",
          classify_labelled_code),
     # ---- labelled personal values: the label stays, the value goes ----
     Rule("birth_date", rf"{_BIRTH_LABELS}{LABEL_GAP}(?P<v>{DATE})", MARK,
@@ -316,7 +316,7 @@ RULES: tuple[Rule, ...] = (
          "18-digit 公民身份号码, checksum valid or not (SPEC §4; SPC 2016 第十条)", classify_18),
     Rule("mobile", rf"(?<![0-9A-Za-z+])(?:[(（]?(?:\+|00)?86[)）]?{SEP})?1{SEP}[3-9](?:{SEP}\d){{9}}{END}",
          MARK, "mobile numbers, also with +86 (SPEC §4; SPC 2016 第十条 通讯方式)"),
-    Rule("landline", rf"{START}(?:\(0\d{{2,3}}\)|0\d{{2,3}}){SEP}[2-9]\d{{2,3}}{SEP}\d{{4}}"
+    Rule("landline", rf"{START}(?:[(（]0\d{{2,3}}[)）]|0\d{{2,3}}){SEP}[2-9]\d{{2,3}}{SEP}\d{{4}}"
          rf"(?:-\d{{1,4}})?{END}", MARK, "private landlines with area code (SPEC §4)"),
     Rule("bank_card", rf"{START}\d(?:{SEP}\d){{15,18}}+{END}", MARK,
          "16-19 digit bank card numbers (SPEC §4; SPC 2016 第十条 银行账号)"),
