@@ -182,6 +182,7 @@ _LIST_RE = re.compile(
     rf"(?P<items>[{HAN[1:-1]}·]{{2,6}}(?:、[{HAN[1:-1]}·]{{2,6}})+|[{HAN[1:-1]}·]{{2,6}})"
     rf"等(?:[0-9一二三四五六七八九十百几多数余]+)?[名位人个例]?(?P<role>{_ROLES_ALT})"
 )
+_ALONE_NAME_RE = re.compile(rf"(?P<given>{HAN}{{1,2}})(?:等|的|和|与|及|$)")
 _MASKED_HEAD_RE = re.compile(rf"^{HAN}{{1,2}}?[某{re.escape(NAME_MASK_CHARS)}]")
 _ORG_HEAD_RE = re.compile(rf"^{HAN}{{1,14}}?{ORG_SUFFIXES}")
 _DOTTED_NAME_RE = re.compile(rf"{HAN}{{1,6}}[{re.escape(NAME_DOTS)}]{HAN}")
@@ -260,6 +261,12 @@ def _starts_with_name(part: str, allowed: frozenset[str]) -> bool:
     if part.startswith(tuple(allowed)) or _ORG_HEAD_RE.match(part):
         return False
     if _DOTTED_NAME_RE.match(part):  # 阿依古丽·买买提: a minority or foreign name
+        return True
+    # Fail closed (SPEC §4): a surname and one or two characters standing alone after a
+    # role word is a name even when the dictionary knows the characters as a word
+    # (患者姜金花等人: jieba reads 金花 as "gold flower").
+    alone = _ALONE_NAME_RE.match(part[_surname_len(part):])
+    if alone and not _vocabulary(part[:_surname_len(part) + len(alone.group("given"))]):
         return True
     return _name_tokens(_cut(part[:8]))
 

@@ -180,7 +180,9 @@ _COUNTY_RE = re.compile(
     rf"(?:{HAN}{{1,8}}?(?:自治县|自治旗|县|区|旗|市))?"
 )
 # 区/市 endings that are not counties (a housing estate, a supermarket).
-_NOT_COUNTY = ("小区", "社区", "园区", "校区", "街区", "景区", "片区", "厂区", "超市", "菜市", "门市")
+# (Not plain 园区: 绿园区 is a district of 长春; 工业园区 and the like are estates.)
+_NOT_COUNTY = ("小区", "社区", "工业园区", "产业园区", "科技园区", "物流园区", "创业园区", "校区",
+               "街区", "景区", "片区", "厂区", "超市", "菜市", "门市")
 
 
 def county_prefix(address: str) -> str:
