@@ -265,8 +265,10 @@ def _starts_with_name(part: str, allowed: frozenset[str]) -> bool:
     # Fail closed (SPEC §4): a surname and one or two characters standing alone after a
     # role word is a name even when the dictionary knows the characters as a word
     # (患者姜金花等人: jieba reads 金花 as "gold flower").
-    alone = _ALONE_NAME_RE.match(part[_surname_len(part):])
-    if alone and not _vocabulary(part[:_surname_len(part) + len(alone.group("given"))]):
+    head = _surname_len(part)
+    alone = _ALONE_NAME_RE.match(part[head:])
+    if alone and (head == 2 or part[0] in DETECT_SURNAMES) and not _vocabulary(
+            part[:head + len(alone.group("given"))]):
         return True
     return _name_tokens(_cut(part[:8]))
 
