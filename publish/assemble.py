@@ -109,8 +109,10 @@ def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str] = fro
     for case in hidden:
         if case.id in held_ids or case.id not in in_ledger:
             values.add(("hidden_doc_no", case.doc_no))
+    # A natural person's published name is a mask (雷某某) that other people share; their
+    # real name is a personal value above.  Organisation and trade names are checked.
     for case in hidden + list(kept.withdrawn):  # a withdrawal notice never names the party
-        if case.party.name not in live_parties:
+        if case.party.kind != "natural_person" and case.party.name not in live_parties:
             values.add(("hidden_party", case.party.name))
     # R-CORR: who asked for a correction never reaches the public site (a party asking
     # about its own decision is public anyway, as the party).

@@ -36,7 +36,7 @@ DEMO_AS_OF = dt.date(2026, 11, 23)  # the date the summary's expiry forecast is 
 # Records decided up to this day were published on the bureau's old site: they carry
 # published_on (their original first publication), so retention (R-RET5/R-RET2) and the
 # timeliness report count from then.  Later records get their date from the ledger.
-OLD_SITE_UNTIL = dt.date(2023, 12, 31)
+OLD_SITE_UNTIL = dt.date(2026, 11, 22)  # the whole demo history came from the older site
 CITY = "春城市医疗保障局"
 DISTRICT = "春城市南关区医疗保障局"
 
@@ -1991,9 +1991,12 @@ class Generator:
         ordered["approval"] = self._approval(slot, major)
         ordered["status"] = "active"
         ordered.update(_status_fields(slot, self.rng))
-        if slot.decided <= OLD_SITE_UNTIL:  # imported from the old site with its original publication date
-            approved = ordered["approval"]["approved_on"]
-            ordered["published_on"] = add_workdays(approved, self.rng.randint(0, 2))
+        approved = ordered["approval"].get("approved_on")
+        # imported from the old site with its original publication date (never an
+        # unapproved record: those were never published)
+        if slot.decided <= OLD_SITE_UNTIL and approved and len(ordered["approval"]) == 4:
+            published = add_workdays(approved, self.rng.randint(0, 2))
+            ordered["published_on"] = min(published, OLD_SITE_UNTIL)
         record.front = ordered
 
     def _approval(self, slot: Slot, major: bool) -> dict:
