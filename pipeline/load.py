@@ -73,6 +73,115 @@ _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 
+# Content files nest four levels at most.  Deeper documents are refused before they
+# reach code that recurses (repr; libyaml's C composer crashes the process somewhere
+# past 20,000 levels, so long texts are measured from parser events before composing),
+# and aliases may not multiply a document (a "billion laughs" bomb of 100 nodes expands
+# to 10^9 values): issue 11.
+MAX_DEPTH = 32
+_COMPOSE_SAFE_CHARS = 16_000  # a text this short cannot nest deep enough to crash
+_ALIAS_ALLOWANCE = 10_000  # values that aliases may add beyond doubling the document
+
+
+class YAMLShapeError(yaml.YAMLError):
+    """A document nested too deeply, recursive, or expanded too far by its aliases."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _too_deep() -> YAMLShapeError:
+    return YAMLShapeError(f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _check_depth_events(text: str) -> None:
+    """Raise YAMLShapeError if ``text`` nests deeper than MAX_DEPTH (parser events only)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeBase):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Raise YAMLShapeError if the tree ``root`` (no aliases) nests deeper than MAX_DEPTH."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if not isinstance(node, yaml.ScalarNode):
+            stack.extend((kid, depth + 1) for kid in _children(node))
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Raise YAMLShapeError if ``root`` has a recursive alias, nests deeper than MAX_DEPTH,
+    or its aliases more than double it (+10,000 values).  Iterative, each node once."""
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    opened: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if id(node) in size:
+            stack.pop()
+            continue
+        kids = _children(node)
+        if id(node) not in opened:  # first visit: children first
+            opened.add(id(node))
+            for kid in kids:
+                if id(kid) in size:
+                    continue
+                if id(kid) in opened:  # open and not measured: an ancestor
+                    raise YAMLShapeError("a recursive alias (*name inside &name)")
+                stack.append(kid)
+            continue
+        stack.pop()  # second visit: every child is measured
+        size[id(node)] = 1 + sum(size[id(k)] for k in kids)
+        height[id(node)] = 1 + max((height[id(k)] for k in kids), default=0)
+        if height[id(node)] > MAX_DEPTH:
+            raise _too_deep()
+    if size[id(root)] > 2 * len(size) + _ALIAS_ALLOWANCE:
+        raise YAMLShapeError(
+            f"its aliases (*name) expand it to {size[id(root)]:,} values (a YAML bomb?)")
+
+
+def load_yaml(text: str) -> object:
+    """Parse ``text`` with the strict loader after the shape checks; raises yaml.YAMLError
+    (YAMLShapeError for a bomb or a too-deep document) or ValueError (e.g. 2026-02-30)."""
+    long_text = len(text) > _COMPOSE_SAFE_CHARS
+    if long_text:
+        _check_depth_events(text)
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "&" in text:  # without an anchor there is no alias
+            _check_aliases(node)
+        elif not long_text:
+            _check_depth(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+# Word's manual line break (vertical tab), form feeds and the Unicode line and paragraph
+# separators arrive in copy-pasted text (issue 11).  In a Markdown body they are line
+# breaks; in YAML, where a bare line break would end a value, they are spaces.  Other
+# control characters are refused (libyaml, then validation).
+_SEPARATORS = "\x0b\x0c\x85\u2028\u2029"
+_LINE_BREAKS = str.maketrans(dict.fromkeys(_SEPARATORS, "\n"))
+_SPACES = str.maketrans(dict.fromkeys(_SEPARATORS, " "))
+
 
 def decode_text(raw: bytes, source: str) -> tuple[str | None, Problem | None]:
     """Decode a file's bytes: UTF-8 (a BOM is dropped), else GBK; CRLF becomes LF.
@@ -100,7 +209,16 @@ def parse_yaml(text: str, source: str) -> tuple[object, Problem | None]:
             source, "", "a line is indented with a tab", "indent YAML with spaces only"
         )
     try:
-        return yaml.load(text, Loader=_StrictLoader), None  # noqa: S506 - strict SafeLoader
+        return load_yaml(text.translate(_SPACES)), None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text[: exc.position].count("\n") + 1
+        return None, Problem(source, "", f"line {line} contains the invisible control character "
+                             f"U+{exc.character:04X}" if isinstance(exc.character, int)
+                             else f"line {line}: {exc.reason}",
+                             "delete it (it often comes from copying out of another program)")
+    except YAMLShapeError as exc:
+        return None, Problem(source, "", f"the YAML is too complex: {exc}",
+                             "write plain fields and lists, without anchors (&) and aliases (*)")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -141,7 +259,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict | None, str, Proble
         return None, "", problem
     if not isinstance(data, dict):
         return None, "", Problem(source, "", "front matter is not a mapping", "see docs/content-format.md")
-    return data, match.group(2).strip("\n"), None
+    return data, match.group(2).translate(_LINE_BREAKS).strip("\n"), None
 
 
 def _rel(path: Path, root: Path) -> str:
