@@ -233,8 +233,27 @@ def parse_yaml(text: str, source: str) -> tuple[object, Problem | None]:
         )
 
 
-def _read_yaml_file(path: Path, source: str) -> tuple[dict | None, Problem | None]:
-    text, problem = decode_text(path.read_bytes(), source)
+def _read_bytes(path: Path, root: Path, source: str) -> tuple[bytes | None, Problem | None]:
+    """A content file's bytes, or a Problem: a link that leads out of the content dir
+    (issue 11: a build reads only what the content dir holds), something that is not a
+    regular file (a folder, a pipe), or a file that cannot be read."""
+    try:
+        if not path.resolve().is_relative_to(root):
+            return None, Problem(source, "", "is a link to a file outside the content directory",
+                                 "copy the file into the content directory instead of linking to it")
+        if not path.is_file():
+            return None, Problem(source, "", "is not a regular file", "replace it with a text file")
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, Problem(source, "", f"cannot be read: {exc.strerror or exc}",
+                             "check that the file exists and may be read")
+
+
+def _read_yaml_file(path: Path, root: Path, source: str) -> tuple[dict | None, Problem | None]:
+    blob, problem = _read_bytes(path, root, source)
+    if problem:
+        return None, problem
+    text, problem = decode_text(blob, source)
     if problem:
         return None, problem
     if not text.strip():
@@ -289,10 +308,21 @@ def load_content(root: Path, parse_cache: dict | None = None) -> RawContent:
     raw.corrections = _read_all(raw, root / "corrections", root)
     raw.calendar = _read_all(raw, root / "calendar", root)
     _load_cases(raw, root, parse_cache)
-    ledger = root / LEDGER_NAME
-    if ledger.exists():
-        raw.ledger_text = ledger.read_text(encoding="utf-8")
+    _load_ledger(raw, root)
     return raw
+
+
+def _load_ledger(raw: RawContent, root: Path) -> None:
+    ledger = root / LEDGER_NAME
+    if not ledger.exists():
+        return
+    blob, problem = _read_bytes(ledger, root.resolve(), LEDGER_NAME)
+    if not _keep(raw, problem):
+        try:
+            raw.ledger_text = blob.decode("utf-8")
+        except UnicodeDecodeError:
+            raw.problems.append(Problem(LEDGER_NAME, "", "the ledger is not UTF-8 text",
+                                        "restore it from the last release or a backup"))
 
 
 def _keep(raw: RawContent, problem: Problem | None) -> bool:
@@ -305,7 +335,7 @@ def _keep(raw: RawContent, problem: Problem | None) -> bool:
 
 def _read_raw(raw: RawContent, path: Path, root: Path) -> RawFile | None:
     source = _rel(path, root)
-    data, problem = _read_yaml_file(path, source)
+    data, problem = _read_yaml_file(path, root.resolve(), source)
     return None if _keep(raw, problem) else RawFile(source, data)
 
 
@@ -326,13 +356,18 @@ def _load_bureau(raw: RawContent, root: Path) -> None:
 
 def _load_cases(raw: RawContent, root: Path, cache: dict | None) -> None:
     cases_dir = root / "cases"
+    real_root = root.resolve()
+    if cases_dir.is_dir():
+        _linked_folders(raw, cases_dir, root)
     for path in sorted(cases_dir.rglob("*.md")) if cases_dir.is_dir() else ():
         source = _rel(path, root)
         parts = path.relative_to(cases_dir).parts
         if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]):
             raw.problems.append(Problem(source, "", "case file outside cases/<year>/", "move it to cases/<year>/<id>.md"))
             continue
-        blob = path.read_bytes()
+        blob, problem = _read_bytes(path, real_root, source)
+        if _keep(raw, problem):
+            continue
         key = hashlib.sha256(blob).digest() if cache is not None else None
         if key in (cache or {}):
             data, body = cache[key]
@@ -349,3 +384,12 @@ def _load_cases(raw: RawContent, root: Path, cache: dict | None) -> None:
             raw.cases.append(RawFile(source, data, body))
             if cache is not None:
                 cache[key] = (data, body)
+
+
+def _linked_folders(raw: RawContent, cases_dir: Path, root: Path) -> None:
+    """A linked year folder would be skipped without a word: report it instead."""
+    for path in sorted(cases_dir.iterdir()):
+        if path.is_symlink() and path.is_dir():
+            raw.problems.append(Problem(
+                _rel(path, root), "", "is a link to a folder; case folders are not followed",
+                "move the case files into a real folder cases/<year>/"))
