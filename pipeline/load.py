@@ -7,6 +7,7 @@ so that one build reports every broken file at once.  Validation of the values i
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -184,18 +185,23 @@ _SPACES = str.maketrans(dict.fromkeys(_SEPARATORS, " "))
 
 
 def decode_text(raw: bytes, source: str) -> tuple[str | None, Problem | None]:
-    """Decode a file's bytes: UTF-8 (a BOM is dropped), else GBK; CRLF becomes LF.
+    """Decode a file's bytes: UTF-8 (a BOM is dropped), UTF-16 with its BOM (Excel's
+    "Unicode text"), else GBK; CRLF and CR become LF.
 
     Case systems on Windows often export GBK; we accept it rather than fail,
-    since the characters are unambiguous once decoded.
+    since the characters are unambiguous once decoded.  Bytes that are none of
+    these (a binary file) give a Problem.
     """
-    for encoding in ("utf-8-sig", "gb18030"):
+    encodings = ("utf-8-sig", "gb18030")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    for encoding in encodings:
         try:
             text = raw.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes nearly everything
+    else:  # binary data, or text in another encoding
         return None, Problem(source, "", "file is neither UTF-8 nor GBK text", "save it as UTF-8")
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
@@ -269,6 +275,10 @@ def _read_yaml_file(path: Path, root: Path, source: str) -> tuple[dict | None, P
 def split_front_matter(text: str, source: str) -> tuple[dict | None, str, Problem | None]:
     """Split a case file into (front matter dict, Markdown body, problem)."""
     match = FRONT_MATTER_RE.match(text)
+    if not match and re.match(r"---[ \t]*\n", text):
+        return None, "", Problem(
+            source, "", "the front matter is not closed", "add a line '---' after the last field"
+        )
     if not match:
         return None, "", Problem(
             source, "", "no YAML front matter", "start the file with a line '---', the fields, and '---'"
