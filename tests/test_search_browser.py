@@ -359,7 +359,8 @@ def test_a_query_transfers_little(served, search_site):
     """Issue 4 / SPEC §9: a typical query fetches only the index chunks and fragments it
     needs; the whole search page load stays under 400 KB over the wire."""
     b, base = served
-    _, corpus, _ = search_site
+    _, corpus, prepared = search_site
+    query = (corpus.queries or derived_queries(prepared))[0][0]
     ctx = b.new_context()
     p = ctx.new_page()
     sizes: dict[str, int] = {}
@@ -369,7 +370,7 @@ def test_a_query_transfers_little(served, search_site):
         sizes[request.url] = s["responseBodySize"] + s["responseHeadersSize"]
 
     p.on("requestfinished", finished)
-    p.goto(base + "search/?" + urlencode({"q": corpus.queries[0][0]}))
+    p.goto(base + "search/?" + urlencode({"q": query}))
     wait_done(p)
     p.wait_for_load_state("networkidle")
     ctx.close()
@@ -412,3 +413,26 @@ def test_search_works_under_the_strict_csp(served, search_site):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_year_filter_loads_only_that_years_bundle(served, search_site):
+    """SPEC §9: a search filtered to one year fetches that year's bundle only; dropping
+    the filter merges the others on demand."""
+    b, base = served
+    _, _, prepared = search_site
+    years = sorted({str(c.decided_on.year) for c in prepared.site.cases})
+    assert len(years) > 1
+    ctx = b.new_context()
+    p = ctx.new_page()
+    fetched: list[str] = []
+    p.on("request", lambda r: fetched.append(r.url))
+    p.goto(base + "search/?" + urlencode({"q": "医保", "year": years[0]}))
+    wait_done(p)
+    assert results(p)
+    bundles = {u.split("/pagefind/")[1].split("/")[0] for u in fetched if "/pagefind/" in u}
+    assert not bundles & set(years[1:])
+    p.select_option("#f-year", "")
+    p.wait_for_function("() => !location.search.includes('year=')")
+    wait_done(p)
+    assert {r["href"].split("/")[-3] for r in results(p) if "/cases/" in r["href"]} - {years[0]}
+    ctx.close()

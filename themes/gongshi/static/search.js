@@ -42,7 +42,27 @@ function start(form) {
   const years = words(form.dataset.years);
   let pagefind = null;
   let latest = 0;
-  const engine = () => (pagefind ??= loadPagefind(bundle, root, shards));
+  const merged = new Map(); // year bundle -> its mergeIndex() promise
+  // The library and the primary bundle, loaded once (again after a failure).
+  const primary = () => (pagefind ??= loadPagefind(bundle, root).catch((err) => {
+    pagefind = null;
+    merged.clear();
+    throw err;
+  }));
+  const engine = async (year) => {
+    const pf = await primary();
+    // A search filtered to one year needs only that year's bundle (saves the others'
+    // metadata at province scale); any other search merges every year.
+    const needed = year ? shards.filter((s) => s === year) : shards;
+    for (const shard of needed) {
+      if (!merged.has(shard)) {
+        const path = new URL(`${shard}/`, bundle).pathname;
+        merged.set(shard, pf.mergeIndex(path, { baseUrl: root, ranking: RANKING }));
+      }
+    }
+    await Promise.all(needed.map((s) => merged.get(s)));
+    return pf;
+  };
 
   async function show(moveFocus) {
     const state = readUrl(ui);
@@ -55,7 +75,7 @@ function start(form) {
     setState(ui, "loading");
     ui.status.textContent = "正在搜索……";
     try {
-      const pf = await engine();
+      const pf = await engine(state.filters.year);
       const results = await runSearch(pf, state, ui, years);
       const pages = Math.max(1, Math.ceil(results.length / PAGE_SIZE));
       const page = Math.min(state.page, pages);
@@ -90,7 +110,8 @@ function start(form) {
     show(true);
   });
   window.addEventListener("popstate", () => show(false));
-  ui.q.addEventListener("focus", () => engine().catch(() => {}), { once: true });
+  // Warm up on focus: the library and the primary bundle only.
+  ui.q.addEventListener("focus", () => primary().catch(() => {}), { once: true });
   show(false);
 }
 
@@ -98,12 +119,10 @@ function words(text) {
   return (text || "").split(/[\s,]+/).filter(Boolean);
 }
 
-async function loadPagefind(bundle, root, shards) {
+async function loadPagefind(bundle, root) {
   const pf = await import(new URL("pagefind.js", bundle).href);
   await pf.options({ baseUrl: root, ranking: RANKING, excerptLength: 40 });
   await pf.init();
-  await Promise.all(shards.map((shard) =>
-    pf.mergeIndex(new URL(`${shard}/`, bundle).pathname, { baseUrl: root, ranking: RANKING })));
   return pf;
 }
 
