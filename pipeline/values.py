@@ -75,8 +75,14 @@ def parse_amount(value: object) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("an amount must be a number of 元, not yes/no")
     if isinstance(value, int):
+        if value < 0:
+            raise ValueError("an amount cannot be negative")
         return Decimal(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):  # YAML .nan / .inf
+            raise ValueError(f"{value!r} is not an amount: write a number of 元 such as 52000")
+        if value < 0:
+            raise ValueError("an amount cannot be negative")
         return Decimal(repr(value))
     text = str(value).strip().replace(" ", "")
     if _THOUSANDS_RE.match(text):
