@@ -40,7 +40,7 @@ from .model import (
     Party,
     Result,
 )
-from .values import check_credit_code, parse_amount, parse_date
+from .values import check_credit_code, controls_in, parse_amount, parse_date
 
 BUREAU_REQUIRED = ("name", "credit_code", "duties", "units", "jurisdiction", "region",
                    "address", "phone", "report", "site")
@@ -112,6 +112,9 @@ class _Checker:
 def validate_content(raw: RawContent, as_of: dt.date) -> Content:
     """Validate everything; return Content or raise ContentInvalid with all problems."""
     problems = list(raw.problems)
+    for f in [raw.bureau, *raw.lists.values(), *raw.cases, *raw.corrections, *raw.calendar]:
+        if f is not None:
+            _controls(f, problems)
     bureau = _bureau(raw.bureau, problems) if raw.bureau else Bureau({})
     lists = {kind: _list(kind, f, problems) for kind, f in raw.lists.items()}
     lists = {k: v for k, v in lists.items() if v is not None}
@@ -123,6 +126,13 @@ def validate_content(raw: RawContent, as_of: dt.date) -> Content:
         raise ContentInvalid(problems)
     cases.sort(key=lambda c: (c.decided_on, c.id))
     return Content(bureau, lists, tuple(cases), tuple(corrections), calendar)
+
+
+def _controls(f: RawFile, problems: list[Problem]) -> None:
+    """Issue 11: no control character in any field or body (invisible; breaks XML feeds)."""
+    for where, char in [*controls_in(f.data), *controls_in({"body": f.body})]:
+        problems.append(Problem(f.source, where, f"contains the invisible control character {char}",
+                                "delete it (it often comes from copying out of another program)"))
 
 
 def _bureau(f: RawFile, problems: list[Problem]) -> Bureau:

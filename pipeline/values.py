@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 # GB 32100-2015 统一社会信用代码: 18 characters from this alphabet (no I, O, S, V, Z).
@@ -97,6 +98,35 @@ def parse_amount(value: object) -> Decimal:
     if amount < 0:
         raise ValueError("an amount cannot be negative")
     return amount * 10000 if match.group(2) else amount
+
+
+# Control characters (C0 and C1 except tab and line feed; the noncharacters U+FFFE/FFFF)
+# are invisible on a page and not allowed in XML: one in a 文号 would break the Atom feed
+# (issue 11).  They arrive through YAML escapes ("\e", "\x01") or pasted bodies.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def find_control(text: str) -> str | None:
+    """The first control character in ``text`` as 'U+001B', or None if there is none."""
+    match = _CONTROL_RE.search(text)
+    return f"U+{ord(match.group()):04X}" if match else None
+
+
+def controls_in(value: object, where: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted field, 'U+001B') for each string in ``value`` (a parsed file: dicts, lists,
+    keys included) that holds a control character."""
+    if isinstance(value, str):
+        char = find_control(value)
+        if char:
+            yield where, char
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            yield from controls_in(key, name)
+            yield from controls_in(item, name)
+    elif isinstance(value, list):
+        for i, item in enumerate(value, 1):
+            yield from controls_in(item, f"{where}[{i}]")
 
 
 # A spreadsheet (Excel, WPS) reads a CSV cell starting with one of these as a formula:
