@@ -40,7 +40,7 @@ from .model import (
     Party,
     Result,
 )
-from .values import check_credit_code, controls_in, parse_amount, parse_date
+from .values import check_credit_code, check_slug, controls_in, parse_amount, parse_date
 
 BUREAU_REQUIRED = ("name", "credit_code", "duties", "units", "jurisdiction", "region",
                    "address", "phone", "report", "site")
@@ -181,6 +181,7 @@ def _list(kind: str, f: RawFile, problems: list[Problem]) -> ListDoc | None:
         for key in schema.required:
             if row.get(key) in (None, "", []):
                 ck.add(prefix + key, "required field is missing or empty", "fill it in")
+        _row_values(ck, kind, row, prefix)
         clean_rows.append(row)
     history = tuple(_history(ck, f.data.get("history") or []))
     return ListDoc(
@@ -189,6 +190,20 @@ def _list(kind: str, f: RawFile, problems: list[Problem]) -> ListDoc | None:
         rows=tuple(clean_rows), intro=ck.text(f.data, "intro"), rules=ck.text(f.data, "rules"),
         history=history, approval=ck.approval(f.data),
     )
+
+
+# List fields that name a page of the site (items/<code>/ …): issue 11.
+PAGE_KEYS = {"items": "code", "random": "code", "guides": "id", "flows": "id"}
+
+
+def _row_values(ck: _Checker, kind: str, row: dict, prefix: str) -> None:
+    checks = [(PAGE_KEYS.get(kind), check_slug, "use letters, digits and '-', e.g. XZCF-001")]
+    for key, check, fix in checks:
+        if key and row.get(key) not in (None, ""):
+            try:
+                check(row[key])
+            except ValueError as exc:
+                ck.add(prefix + key, str(exc), fix)
 
 
 def _history(ck: _Checker, entries) -> list[ListChange]:

@@ -104,6 +104,8 @@ def parse_amount(value: object) -> Decimal:
 # are invisible on a page and not allowed in XML: one in a 文号 would break the Atom feed
 # (issue 11).  They arrive through YAML escapes ("\e", "\x01") or pasted bodies.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+# Ids and codes that become a folder of the site (items/<code>/, guides/<id>/ …).
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def find_control(text: str) -> str | None:
@@ -127,6 +129,16 @@ def controls_in(value: object, where: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for i, item in enumerate(value, 1):
             yield from controls_in(item, f"{where}[{i}]")
+
+
+def check_slug(value: object) -> str:
+    """``value`` as text if it can name a folder of the site (letters, digits, '-', '_',
+    '.'; 64 at most; starting with a letter or digit); else ValueError.  Keeps ``../x``
+    and ``/tmp/x`` from becoming output paths (issue 11)."""
+    text = str(value).strip()
+    if isinstance(value, (dict, list)) or not SLUG_RE.match(text):
+        raise ValueError(f"{text[:40]!r} cannot name a page: use letters, digits, '-', '_' and '.'")
+    return text
 
 
 # A spreadsheet (Excel, WPS) reads a CSV cell starting with one of these as a formula:
