@@ -52,14 +52,15 @@ _INVISIBLE_RE = re.compile(INVISIBLE)
 _PRESERVE = "，：；（）！？＜＞＆＃＊［］｜＿＂＇｀＼\u3000…" + "".join(
     chr(c) for c in range(0x2460, 0x249C)
 )
-_PROTECT = str.maketrans({c: chr(0xF0000 + i) for i, c in enumerate(_PRESERVE)})
-_UNPROTECT = str.maketrans({chr(0xF0000 + i): c for i, c in enumerate(_PRESERVE)})
 _OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d")  # ٢٢٠١٠٢… is still an ID number
 _NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # Characters NFKC leaves alone in everyday Chinese text: if a text has nothing else, the
 # (slower) NFKC step is skipped.
 _NFKC_NEEDED = re.compile("[^\x00-\x7f\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019"
                           "\u300a-\u3011\u3014\u3015\u2014\u00b7" + re.escape(_PRESERVE) + "]")
+
+
+_NFKC_RUN_RE = re.compile(f"[^{re.escape(_PRESERVE)}]?{_NFKC_NEEDED.pattern}+")
 
 
 def normalise_text(text: str) -> str:
@@ -72,7 +73,10 @@ def normalise_text(text: str) -> str:
     """
     text = _INVISIBLE_RE.sub("", text)
     if _NFKC_NEEDED.search(text):
-        text = unicodedata.normalize("NFKC", text.translate(_PROTECT)).translate(_UNPROTECT)
+        # Only runs of characters NFKC may change are normalised (with the character
+        # before them, which a combining mark may join): the same result as protecting
+        # _PRESERVE and normalising the whole text, several times faster on pages.
+        text = _NFKC_RUN_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
         text = _OTHER_DIGIT_RE.sub(lambda m: str(unicodedata.decimal(m.group())), text)
         text = _INVISIBLE_RE.sub("", text)  # NFKC can map a filler onto another one
     return _NEWLINES_RE.sub("\n", text)
