@@ -40,7 +40,7 @@ from .model import (
     Party,
     Result,
 )
-from .values import check_credit_code, check_slug, controls_in, parse_amount, parse_date
+from .values import check_credit_code, check_link, check_slug, controls_in, parse_amount, parse_date
 
 BUREAU_REQUIRED = ("name", "credit_code", "duties", "units", "jurisdiction", "region",
                    "address", "phone", "report", "site")
@@ -192,12 +192,14 @@ def _list(kind: str, f: RawFile, problems: list[Problem]) -> ListDoc | None:
     )
 
 
-# List fields that name a page of the site (items/<code>/ …): issue 11.
+# List fields that name a page of the site (items/<code>/ …) or are links (issue 11).
 PAGE_KEYS = {"items": "code", "random": "code", "guides": "id", "flows": "id"}
 
 
 def _row_values(ck: _Checker, kind: str, row: dict, prefix: str) -> None:
     checks = [(PAGE_KEYS.get(kind), check_slug, "use letters, digits and '-', e.g. XZCF-001")]
+    if kind == "bases":
+        checks.append(("link", check_link, "write the full address, https://…"))
     for key, check, fix in checks:
         if key and row.get(key) not in (None, ""):
             try:

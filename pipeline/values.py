@@ -141,6 +141,15 @@ def check_slug(value: object) -> str:
     return text
 
 
+def check_link(value: object) -> str:
+    """``value`` if it is an http(s) address; else ValueError (no javascript:, data:,
+    file: or relative links from content: issue 11)."""
+    text = str(value).strip()
+    if isinstance(value, (dict, list)) or not re.match(r"^https?://[^\s\"'<>`]+$", text, re.I):
+        raise ValueError(f"{text[:40]!r} is not a web address starting with http:// or https://")
+    return text
+
+
 # A spreadsheet (Excel, WPS) reads a CSV cell starting with one of these as a formula:
 # =HYPERLINK(…) or a DDE call from a party's own words would run when the public opens
 # our open data (issue 11; OWASP "CSV injection").

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 
 import markdown
@@ -57,6 +58,23 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
+_URL_SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.-]*):", re.I)
+
+
+def safe_url(value: object) -> str:
+    """``value`` if it is an http(s) or mailto address or a relative link; else ''.
+
+    Validation already refuses other links from content (pipeline.values.check_link);
+    this keeps a javascript: or data: URL out of an href whatever the source (issue 11).
+    Control characters and spaces browsers ignore inside a scheme are removed first.
+    """
+    text = re.sub(r"[\x00-\x20\x7f]", "", str(value or ""))
+    match = _URL_SCHEME_RE.match(text)
+    if match and match.group(1).lower() not in URL_SCHEMES:
+        return ""
+    return str(value or "").strip()
+
+
 def paragraphs(text: str) -> Markup:
     """Plain text with line breaks → escaped <p> paragraphs."""
     parts = [p.strip() for p in (text or "").split("\n") if p.strip()]
@@ -69,4 +87,5 @@ FILTERS = {
     "amount": amount,
     "markdown": render_markdown,
     "paragraphs": paragraphs,
+    "safe_url": safe_url,
 }
