@@ -25,8 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from publish.filters import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, paragraphs, render_markdown
-from tests.support import ROOT
+from pipeline.errors import ContentInvalid
+from publish.build import prepare
+from publish.filters import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, paragraphs, render_markdown, safe_url
+from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, ROOT, copy_content
 from tests.xss_payloads import PAYLOADS, built_xss_site, markers, payload
 
 URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "background",
@@ -242,3 +244,44 @@ def test_search_js_writes_text_only():
     assert "textContent" in excerpt and "append(node)" not in excerpt
     result_item = js[js.index("function resultItem("):]
     assert "innerHTML" not in result_item
+
+
+# ------------------------------------------------------------------ links from content
+
+
+@pytest.mark.parametrize("link", ["javascript:__xss.push(1)", " JavaScript:__xss.push(1)",
+                                  "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)",
+                                  'https://example.gov.cn/" onmouseover="__xss.push(1)',
+                                  "https://example.gov.cn/<script>", "file:///etc/passwd"])
+def test_a_script_link_in_a_list_is_refused(tmp_path, link):
+    """Issue 11: a 执法依据 link must be a plain http(s) address; anything else stops the
+    build with the file and field named (the template would put it in an href)."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    path = content / "lists" / "bases.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("effective_on: 2021-05-01}", f"effective_on: 2021-05-01, link: {json.dumps(link)}}}"),
+                    encoding="utf-8")
+    with pytest.raises(ContentInvalid) as err:
+        prepare(content, FIXTURE_AS_OF)
+    assert [(p.source, p.field) for p in err.value.problems] == [("lists/bases.yaml", "rows[1].link")]
+
+
+@pytest.mark.parametrize("url,kept", [
+    ("https://flk.npc.gov.cn/x?a=1&b=2", True), ("mailto:jubao@ceshi.gov.cn", True),
+    ("../lists/bases/", True), ("javascript:alert(1)", False), ("JaVa\tScRiPt:alert(1)", False),
+    ("java\x00script:alert(1)", False), (" data:text/html,x", False), ("vbscript:x", False),
+])
+def test_safe_url_filter(url, kept):
+    """Issue 11: the templates' safe_url filter passes http(s), mailto and relative links
+    and blanks every other scheme, however it is disguised."""
+    assert (safe_url(url) != "") is kept
+
+
+def test_every_content_href_goes_through_safe_url():
+    """Issue 11: in the templates, an href that does not start with {{ SITEURL }} (a link
+    taken from content) is filtered by safe_url."""
+    templates = ROOT / "themes" / "gongshi" / "templates"
+    found = [(t.name, m) for t in templates.glob("*.html")
+             for m in re.findall(r'href="\{\{([^}]*)\}\}', t.read_text(encoding="utf-8"))
+             if "SITEURL" not in m]
+    assert found and all("safe_url" in m for _, m in found), found

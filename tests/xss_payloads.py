@@ -10,9 +10,9 @@ flowchart titles and step names, service guides …), list intros, rules and his
 bureau fields, a correction's old/new values and a 年报 note — ONE content dir, so one
 build covers every field (builds cost seconds each).
 
-Link fields (执法依据 ``link``) only get payloads that pass validation (http(s) URLs
-with an attribute break-out); ``javascript:`` and ``data:`` links are refused by
-validation and tested there (tests/test_xss.py).
+Link fields (执法依据 ``link``) get only what validation lets through (an http(s) URL
+whose query holds percent-encoded markup); ``javascript:``, ``data:`` and quote-breaking
+links are refused by validation (tests/test_xss.py).
 """
 
 from __future__ import annotations
@@ -276,8 +276,7 @@ def _lists(root: Path, nxt: _Cycle, where: Placement) -> None:
         d["rows"].append({"id": "B09", "title": put("basis.title", nxt()), "level": "规章",
                           "issuer": put("basis.issuer", nxt()), "number": put("basis.number", nxt()),
                           "effective_on": dt.date(2024, 1, 1),
-                          "link": 'https://example.gov.cn/law" onmouseover="__xss.push(9999)'})
-        d["rows"][0]["link"] = "https://example.gov.cn/l?a=1&b=<script>__xss.push(9998)</script>"
+                          "link": "https://example.gov.cn/law?a=1&b=%22%3E%3Cscript%3E"})
 
     def flows(d):
         row = d["rows"][0]
