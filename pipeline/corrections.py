@@ -15,40 +15,24 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from .catalogue import CASE_FIELD_LABELS
 from .errors import Problem
 from .model import Bureau, Case, Correction
 
 # Public case fields a correction may change, with the label the case page uses.
 # Dotted names follow the content format (docs/content-format.md).
+# The catalogue's public labels, plus the fields a correction may touch that no page
+# labels on its own; a few read better in a "what changed" list.
 FIELD_LABELS: dict[str, str] = {
+    **CASE_FIELD_LABELS,
     "doc_no": "决定书文号",
-    "item": "执法事项",
     "agency": "作出决定机关",
-    "decided_on": "决定日期",
     "party.kind": "当事人类型",
-    "party.name": "当事人名称",
-    "party.credit_code": "统一社会信用代码",
     "party.registration_no": "注册号",
-    "party.legal_rep": "法定代表人",
     "party.operator": "经营者",
-    "facts": "主要违法事实",
-    "basis": "执法依据",
     "result.category": "处罚类别",
-    "result.categories": "处罚类别",
-    "result.fine": "罚款金额",
     "result.confiscated": "没收金额",
     "result.refund": "退回金额",
-    "result.summary": "处罚内容",
-    "method": "检查方式",
-    "check_items": "检查事项",
-    "problems": "发现的问题",
-    "rectification": "整改情况",
-    "task": "抽查任务",
-    "outcome": "抽查结果",
-    "follow_up": "后续处理",
-    "category": "执法类别",
-    "conclusion": "执法结论",
-    "body": "决定书全文",
     "status_note": "撤销说明",
 }
 
