@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from gongshi.cli import cli
 from pipeline.load import MAX_DEPTH, decode_text, parse_yaml, split_front_matter
 from pipeline.values import check_slug, controls_in, parse_amount
-from tests.support import FIXTURE_CONTENT, ROOT, copy_content
+from tests.support import FIXTURE_CONTENT, ROOT, all_output_text, build_site, copy_content
 
 CASE = "cases/2026/2026-0012.md"
 
@@ -274,3 +274,70 @@ def test_tolerated_quirks_build(tmp_path):
     assert "50,000元" in page and 'data-amount="50000"' in page
     assert "26000元， 并处罚款5万元" in page and "\x0b" not in page
     assert "依法对有关财务账册予以查封" in (tmp_path / "site/cases/2026/2026-0021/index.html").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ disguised personal data
+
+
+def _id_number(first17: str) -> str:
+    """A resident ID number with a valid GB 11643 check digit."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+WIDE = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+ID_WIDE = _id_number("22010419750312002")
+ID_ZW = _id_number("22010519800421003")
+ID_BREAK = _id_number("22010619850530004")
+ID_SOFT = _id_number("22010719900611005")
+PHONE = "13945671234"
+DISGUISED_CASE = f"""---
+id: 2026-0040
+type: penalty
+doc_no: 测医保罚〔2026〕40号
+item: XZCF-001
+agency: 测试市医疗保障局
+decided_on: 2026-07-01
+party: {{kind: organisation, name: 测试康泰医院有限公司, credit_code: 91220101MA00011111, legal_rep: 韩立}}
+persons: [宋雅琴, 欧阳建国]
+facts: |
+  经查，该院为参保人宋\u200b雅琴（身份证号{ID_WIDE.translate(WIDE)}，电话{PHONE.translate(WIDE)}）
+  超量开药；参保人欧\u2060阳\u00ad建国（公民身份号码{ID_ZW[:6]}\u200b{ID_ZW[6:14]}\u200c{ID_ZW[14:]}）
+  的住院病历记载身份证号{ID_BREAK[:10]}
+  {ID_BREAK[10:]}；另有身份证号{ID_SOFT[:9]}\u00ad{ID_SOFT[9:]}。
+basis: 《医疗保障基金使用监督管理条例》第三十八条
+result: {{category: [罚款], fine: 3000, summary: 处罚款3000元。}}
+disclose: full
+approval: {{reviewed_by: 法规科, secrecy_review: 办公室, approved_by: 局长办公会, approved_on: 2026-07-03}}
+---
+经查，医师为参保人宋\ufeff雅琴超量开具药品，宋\u200d雅琴的身份证号为{ID_WIDE[:6]}\u2060{ID_WIDE[6:]}。
+"""
+
+
+def test_disguised_personal_data_never_reaches_the_site(tmp_path):
+    """R-PII, issue 11 item 2: full-width digits, ID numbers split by zero-width spaces,
+    soft hyphens or a line break, and declared names with invisible characters inside
+    are still found: the built site holds none of them (the verifier ran at the end of
+    the build; every output file is searched again here, raw and normalised), or the
+    record is held back with an R-PII reason."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    (content / "cases/2026/2026-0040.md").write_text(DISGUISED_CASE, encoding="utf-8")
+    report = build_site(content, tmp_path / "site")
+    held = {h.record_id: h for h in report.held}
+    page = tmp_path / "site/cases/2026/2026-0040/index.html"
+    if "2026-0040" in held:
+        assert held["2026-0040"].rule == "R-PII" and not page.exists()
+    else:
+        text = page.read_text(encoding="utf-8")
+        assert "宋某某" in text and "欧阳某某" in text, "published, so the names must be masked"
+    secrets = [ID_WIDE, ID_ZW, ID_BREAK, ID_SOFT, PHONE, "宋雅琴", "欧阳建国", "雅琴", "建国",
+               ID_WIDE[6:14], ID_ZW[6:14], ID_BREAK[6:14], ID_SOFT[6:14]]
+    raw_forms = [ID_WIDE.translate(WIDE), PHONE.translate(WIDE), "宋\u200b雅琴", "宋\ufeff雅琴"]
+    texts = all_output_text(tmp_path / "site")  # normalised: invisible characters removed
+    for name, text in texts.items():
+        flat = text.replace("\n", "")
+        assert not [s for s in secrets if s in flat], name
+    for path in (tmp_path / "site").rglob("*.html"):
+        raw = path.read_text(encoding="utf-8")
+        assert not [s for s in raw_forms if s in raw], path
