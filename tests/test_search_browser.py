@@ -76,14 +76,18 @@ def hidden_ids(prepared) -> set[str]:
             | set(report.expired))
 
 
-def _case_text(case) -> str:
-    return " ".join(str(getattr(case, f, "") or "") for f in ("facts", "body", "problems", "conclusion"))
+def _case_text(case, items: dict[str, str]) -> str:
+    """The words of a case page a violation can be found in (its 执法事项 name included)."""
+    fields = ("facts", "body", "problems", "conclusion")
+    return " ".join([str(getattr(case, f, "") or "") for f in fields] + [items.get(case.item, "")])
 
 
 def derived_queries(prepared) -> list[tuple[str, set[str], int]]:
     """(query, acceptable result paths, top n) drawn from the live records themselves:
     organisation names, partial names, violations, 文号, amounts and masked persons."""
     cases = prepared.site.cases
+    items = {str(r["code"]): str(r["name"]) for k in ("items", "random") if k in prepared.site.lists
+             for r in prepared.site.lists[k].rows}
     out: list[tuple[str, set[str], int]] = []
 
     def paths(pred) -> set[str]:
@@ -97,8 +101,8 @@ def derived_queries(prepared) -> list[tuple[str, set[str], int]]:
         if paths(lambda x, w=word: w in x.party.name):
             out.append((word, paths(lambda x, w=word: w in x.party.name), 3))
     for phrase in ("串换药品", "超量开药", "虚记费用", "分解住院", "挂床住院", "重复收费"):
-        if paths(lambda x, p=phrase: p in _case_text(x)):
-            out.append((phrase, paths(lambda x, p=phrase: p in _case_text(x)), 3))
+        if paths(lambda x, p=phrase: p in _case_text(x, items)):
+            out.append((phrase, paths(lambda x, p=phrase: p in _case_text(x, items)), 3))
     for c in cases[:: max(1, len(cases) // 6)][:6]:
         out.append((c.doc_no, {case_path(c)}, 1))
     fined = [c for c in cases if c.type == "penalty" and c.result.fine
@@ -431,8 +435,20 @@ def test_year_filter_loads_only_that_years_bundle(served, search_site):
     assert results(p)
     bundles = {u.split("/pagefind/")[1].split("/")[0] for u in fetched if "/pagefind/" in u}
     assert not bundles & set(years[1:])
+    filtered = p.inner_text("#search-status")
     p.select_option("#f-year", "")
     p.wait_for_function("() => !location.search.includes('year=')")
     wait_done(p)
-    assert {r["href"].split("/")[-3] for r in results(p) if "/cases/" in r["href"]} - {years[0]}
+    bundles = {u.split("/pagefind/")[1].split("/")[0] for u in fetched if "/pagefind/" in u}
+    assert set(years) <= bundles
+    assert _count(p) > _count_text(filtered)
     ctx.close()
+
+
+def _count_text(status: str) -> int:
+    return int(status.split("找到 ")[1].split(" 条")[0]) if "找到 " in status else 0
+
+
+def _count(p) -> int:
+    """The number of results the status line announces."""
+    return _count_text(p.inner_text("#search-status"))

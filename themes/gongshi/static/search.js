@@ -15,7 +15,7 @@ const PAGE_SIZE = 10;
 // Pagefind scores each year bundle with its own word statistics, and a query word it
 // cannot find is dropped rather than failing the page.  So the first results are
 // re-ordered by how exactly they contain the whole query (see rerank()).
-const RERANK = 20;
+const RERANK = 30;
 // A query that matches a 文号 or a party name should put that record first.
 const RANKING = { metaWeights: { title: 5, doc_no: 8, party: 6 } };
 
@@ -43,6 +43,7 @@ function start(form) {
   let pagefind = null;
   let latest = 0;
   const merged = new Map(); // year bundle -> its mergeIndex() promise
+  const known = new Map(); // candidate word -> is it a word of the merged index?
   // The library and the primary bundle, loaded once (again after a failure).
   const primary = () => (pagefind ??= loadPagefind(bundle, root).catch((err) => {
     pagefind = null;
@@ -56,6 +57,7 @@ function start(form) {
     const needed = year ? shards.filter((s) => s === year) : shards;
     for (const shard of needed) {
       if (!merged.has(shard)) {
+        known.clear(); // a newly merged bundle may know more words
         const path = new URL(`${shard}/`, bundle).pathname;
         merged.set(shard, pf.mergeIndex(path, { baseUrl: root, ranking: RANKING }));
       }
@@ -76,7 +78,7 @@ function start(form) {
     ui.status.textContent = "正在搜索……";
     try {
       const pf = await engine(state.filters.year);
-      const results = await runSearch(pf, state, ui, years);
+      const results = await runSearch(pf, known, state, ui, years);
       const pages = Math.max(1, Math.ceil(results.length / PAGE_SIZE));
       const page = Math.min(state.page, pages);
       const slice = results.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
@@ -121,9 +123,86 @@ function words(text) {
 
 async function loadPagefind(bundle, root) {
   const pf = await import(new URL("pagefind.js", bundle).href);
-  await pf.options({ baseUrl: root, ranking: RANKING, excerptLength: 40 });
-  await pf.init();
+  // Lists and guides weigh less than enforcement results: people come to find cases.
+  await pf.options({ baseUrl: root, ranking: RANKING, excerptLength: 40, indexWeight: 0.5 });
+  // On a Chinese page Pagefind splits queries with the browser's word segmenter, which
+  // often cuts differently from the index (南关 -> 南|关, and 关 then excludes the very
+  // page that says 南关).  indexWords() splits queries against the index's own words
+  // instead, so Pagefind must take the words as given: it reads <html lang> once,
+  // synchronously, when it starts, and is shown "und" (undetermined) for that moment.
+  const html = document.documentElement;
+  const lang = html.getAttribute("lang");
+  html.setAttribute("lang", "und");
+  try {
+    pf.init();
+  } finally {
+    html.setAttribute("lang", lang);
+  }
   return pf;
+}
+
+// ---- query words ----------------------------------------------------------
+
+const HAN = /\p{Script=Han}/u;
+const MAX_WORD = 4; // the index's Chinese words are short (search-engine segmentation)
+
+// Is ``word`` a whole word of the (merged) index?  An exact search answers that.
+function isIndexWord(pf, known, word) {
+  if (!known.has(word)) {
+    known.set(word, pf.search(`"${word}"`).then((r) => r.results.length > 0));
+  }
+  return known.get(word);
+}
+
+// The query as words of the index.  Pagefind's indexer cuts Chinese by context (春城市
+// is 春|城市 on one page and 春城|市 on another), and a query word that does not start a
+// word of a page excludes that page.  So a run of Chinese characters is cut only where
+// no index word crosses; a piece that is exactly one index word is searched as that
+// word, any other piece by its first character, which starts a word however a page was
+// cut (Pagefind matches words by prefix); characters that are in no index word go
+// together as one term (Pagefind falls back to the longest index word it starts with,
+// or drops it).  rerank() then puts the pages that contain
+// the whole query first.  Other runs stay whole when the index has them, else split
+// where digits meet letters as the indexer does (91220101MA00011111).
+async function indexWords(pf, known, query) {
+  const words = [];
+  for (const run of query.match(/\p{Script=Han}+|[^\p{Script=Han}\s\p{P}\p{S}]+/gu) || []) {
+    if (!HAN.test(run)) {
+      const whole = await isIndexWord(pf, known, run.toLowerCase());
+      words.push(...(whole ? [run] : run.split(/(?<=\d)(?=\p{L})/u)));
+      continue;
+    }
+    const spans = [];
+    for (let i = 0; i < run.length; i++) {
+      for (let n = 2; n <= MAX_WORD && i + n <= run.length; n++) spans.push([i, i + n]);
+    }
+    const isWord = await Promise.all(spans.map(([a, b]) => isIndexWord(pf, known, run.slice(a, b))));
+    const found = spans.filter((_, i) => isWord[i]);
+    let start = 0;
+    let loose = ""; // characters in no index word, searched together as one prefix
+    for (let k = 1; k <= run.length; k++) {
+      if (k < run.length && found.some(([a, b]) => a < k && k < b)) continue; // a word crosses k
+      const inside = found.filter(([a, b]) => a >= start && b <= k);
+      if (!inside.length) {
+        loose += run.slice(start, k);
+      } else {
+        if (loose) words.push(loose);
+        loose = "";
+        const oneWord = inside.length === 1 && inside[0][0] === start && inside[0][1] === k;
+        words.push(oneWord ? run.slice(start, k) : run[start]);
+      }
+      start = k;
+    }
+    if (loose) words.push(loose);
+  }
+  return words.join(" ");
+}
+
+// The browser's own segmentation: the fallback when the index words find nothing.
+function browserWords(query) {
+  if (typeof Intl.Segmenter !== "function") return query;
+  const segmenter = new Intl.Segmenter("zh", { granularity: "word" });
+  return Array.from(segmenter.segment(query)).filter((s) => s.isWordLike).map((s) => s.segment).join(" ");
 }
 
 // ---- URL <-> form ---------------------------------------------------------
@@ -179,24 +258,33 @@ function pageUrl(page) {
 
 // ---- searching ------------------------------------------------------------
 
-async function runSearch(pf, state, ui, years) {
+async function runSearch(pf, known, state, ui, years) {
   const filters = {};
   for (const select of ui.selects) {
     const value = state.filters[select.name];
     if (value) filters[select.dataset.filter] = value;
   }
+  if (!state.q) return find(pf, null, filters, state.sort, years);
   // An amount ("52000", "52,000元") is looked up as that exact number: Pagefind would
   // otherwise fall back to any number the digits start with ("5", "52").
   const amount = /^\s*(\d[\d,，]*)\s*元?\s*$/u.exec(state.q);
-  const term = amount ? `"${amount[1].replace(/[,，]/g, "")}"` : state.q || null;
-  if (!state.sort) {
+  if (amount) return find(pf, `"${amount[1].replace(/[,，]/g, "")}"`, filters, state.sort, years, state.q);
+  const words = await indexWords(pf, known, state.q);
+  const found = words ? await find(pf, words, filters, state.sort, years, state.q) : [];
+  const fallback = browserWords(state.q);
+  if (found.length || !fallback || fallback === words) return found;
+  return find(pf, fallback, filters, state.sort, years, state.q);
+}
+
+async function find(pf, term, filters, sort, years, query) {
+  if (!sort) {
     const found = (await pf.search(term, { filters })).results;
-    return term ? rerank(found.map(memo), state.q) : found;
+    return query ? rerank(found.map(memo), query) : found;
   }
   // Pagefind sorts each merged bundle on its own and interleaves them, so a
   // date order over several year bundles is built here: one search per year,
   // newest (or oldest) year first.  Pages without a decision date (lists) drop out.
-  const dir = state.sort === "old" ? "asc" : "desc";
+  const dir = sort === "old" ? "asc" : "desc";
   let order = filters["年份"] ? [filters["年份"]] : years.slice();
   if (dir === "asc") order = order.reverse();
   const out = [];
@@ -217,8 +305,8 @@ function squash(text) {
 }
 
 // The first RERANK results, ordered: the 文号 or party is exactly the query; the query
-// is inside the title, 文号 or party; the query is inside the text; the rest — each
-// group in Pagefind's order.  Chinese has no spaces, so "the whole query as one
+// is inside the 文号 or party; the query is inside the text; the rest — each
+// group in Pagefind's order, results before lists.  Chinese has no spaces, so "the whole query as one
 // string" is what a person searching a name or a 文号 means.
 async function rerank(results, term) {
   const key = squash(term);
@@ -227,10 +315,11 @@ async function rerank(results, term) {
   const tier = (d) => {
     const m = d.meta || {};
     if (key === squash(m.doc_no) || key === squash(m.party)) return 3;
-    if ([m.title, m.doc_no, m.party].some((v) => squash(v).includes(key))) return 2;
+    if ([m.doc_no, m.party].some((v) => squash(v).includes(key))) return 2;
     return squash(d.content).includes(key) ? 1 : 0;
   };
-  const ranked = head.map((r, i) => ({ r, i, t: tier(data[i]) }));
+  // Within a group enforcement results come before lists and guides.
+  const ranked = head.map((r, i) => ({ r, i, t: tier(data[i]) * 2 + (data[i].meta?.doc_no ? 1 : 0) }));
   ranked.sort((a, b) => b.t - a.t || a.i - b.i);
   return [...ranked.map((x) => x.r), ...results.slice(RERANK)];
 }
