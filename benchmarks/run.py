@@ -201,7 +201,8 @@ def correct_one_case(content: Path, case_id: str, as_of: dt.date) -> str:
     path.write_text(text.replace(match.group(0), f"  summary: {generate.q(new)}"), encoding="utf-8")
     corr_id = "GZ-BENCH-0001"
     (content / "corrections" / f"{corr_id}.yaml").write_text(
-        f"id: {corr_id}\ncase: {case_id}\nreceived_on: {as_of}\napplicant: 申请人\n"
+        f"id: {corr_id}\ncase: {case_id}\nreceived_on: {as_of}\napplicant: 蒋秀英\n"
+        'contact: "13912345678"\n'
         f"claim: 处罚内容表述有误。\ndecision: accepted\ndecided_on: {as_of}\n"
         f"changes:\n  - field: result.summary\n    old: {generate.q(old)}\n    new: {generate.q(new)}\n"
         f"reply_on: {as_of}\nreply: 经核实，已予以更正。\n", encoding="utf-8")
