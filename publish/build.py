@@ -24,6 +24,7 @@ from pathlib import Path
 from pelican import Pelican
 
 from pipeline.approval import gate_cases, gate_lists
+from pipeline.errors import GongshiError
 from pipeline.load import LEDGER_NAME, load_content
 from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
@@ -144,6 +145,7 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
             todo = incremental.reuse_unchanged(pages, fingerprints, previous, staging)
             prepared.report.rendered = len(todo)
             _run_pelican(todo, shared, staging, settings)
+            _check_all_written(pages, staging)
         finish_site(prepared, staging, settings, progress, _stage)
         _swap_into_place(staging, output_dir)
         incremental.save_manifest(output_dir, fingerprints)
@@ -152,6 +154,20 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         raise
     prepared.report.output = output_dir
     return output_dir
+
+
+class RenderIncomplete(GongshiError):
+    """A planned page is missing after rendering; nothing is published."""
+
+
+def _check_all_written(pages, out: Path) -> None:
+    """Every planned page exists (a worker that died quietly must not ship a partial site)."""
+    missing = [page.path for page in pages if not (out / page.path).is_file()]
+    if missing:
+        raise RenderIncomplete(
+            f"{len(missing)} planned page(s) were not written, e.g. {missing[0]}; "
+            "nothing was published — run the build again, and report it if it repeats"
+        )
 
 
 def _globals(site: SiteData) -> dict:

@@ -50,3 +50,23 @@ def test_unchanged_pages_keep_bytes_and_mtime(tmp_path):
     changed = sorted(k for k, v in incremental.load_manifest(out).items() if old.get(k) != v)
     assert "index.html" in changed and report.rendered == len(changed) < report.pages // 4
     assert not incremental.manifest_path(out).is_relative_to(out), "fingerprints are never served"
+
+
+def test_a_page_missing_after_render_stops_the_build(tmp_path, monkeypatch):
+    """A worker that dies quietly must not ship a partial site: every planned page is checked."""
+    import publish.build as build_module
+
+    real = build_module._run_pelican
+
+    def lose_one_page(pages, shared, out, settings):
+        real([p for p in pages if p.path != "cases/2026/2026-0012/index.html"], shared, out, settings)
+
+    monkeypatch.setattr(build_module, "_run_pelican", lose_one_page)
+    out = tmp_path / "site"
+    try:
+        build_site(FIXTURE_CONTENT, out, DAY1)
+    except build_module.RenderIncomplete as exc:
+        assert "cases/2026/2026-0012/index.html" in str(exc)
+    else:
+        raise AssertionError("a partial site was published")
+    assert not out.exists()
