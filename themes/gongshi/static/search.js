@@ -16,6 +16,7 @@ const PAGE_SIZE = 10;
 // cannot find is dropped rather than failing the page.  So the first results are
 // re-ordered by how exactly they contain the whole query (see rerank()).
 const RERANK = 30;
+const VERIFY_ALL = 60; // up to this many results, each is checked (keepMatching)
 // A query that matches a 文号 or a party name should put that record first.
 const RANKING = { metaWeights: { title: 5, doc_no: 8, party: 6 } };
 
@@ -166,10 +167,12 @@ function isIndexWord(pf, known, word) {
 // where digits meet letters as the indexer does (91220101MA00011111).
 async function indexWords(pf, known, query) {
   const words = [];
+  const pieces = []; // the query's text pieces: a page must contain every one of them
   for (const run of query.match(/\p{Script=Han}+|[^\p{Script=Han}\s\p{P}\p{S}]+/gu) || []) {
     if (!HAN.test(run)) {
       const whole = await isIndexWord(pf, known, run.toLowerCase());
       words.push(...(whole ? [run] : run.split(/(?<=\d)(?=\p{L})/u)));
+      pieces.push(run);
       continue;
     }
     const spans = [];
@@ -183,19 +186,27 @@ async function indexWords(pf, known, query) {
     for (let k = 1; k <= run.length; k++) {
       if (k < run.length && found.some(([a, b]) => a < k && k < b)) continue; // a word crosses k
       const inside = found.filter(([a, b]) => a >= start && b <= k);
+      const piece = run.slice(start, k);
       if (!inside.length) {
-        loose += run.slice(start, k);
+        loose += piece;
       } else {
-        if (loose) words.push(loose);
+        if (loose) {
+          words.push(loose);
+          pieces.push(loose);
+        }
         loose = "";
         const oneWord = inside.length === 1 && inside[0][0] === start && inside[0][1] === k;
-        words.push(oneWord ? run.slice(start, k) : run[start]);
+        words.push(oneWord ? piece : piece[0]);
+        pieces.push(piece);
       }
       start = k;
     }
-    if (loose) words.push(loose);
+    if (loose) {
+      words.push(loose);
+      pieces.push(loose);
+    }
   }
-  return words.join(" ");
+  return { term: words.join(" "), pieces };
 }
 
 // The browser's own segmentation: the fallback when the index words find nothing.
@@ -268,18 +279,35 @@ async function runSearch(pf, known, state, ui, years) {
   // An amount ("52000", "52,000元") is looked up as that exact number: Pagefind would
   // otherwise fall back to any number the digits start with ("5", "52").
   const amount = /^\s*(\d[\d,，]*)\s*元?\s*$/u.exec(state.q);
-  if (amount) return find(pf, `"${amount[1].replace(/[,，]/g, "")}"`, filters, state.sort, years, state.q);
-  const words = await indexWords(pf, known, state.q);
-  const found = words ? await find(pf, words, filters, state.sort, years, state.q) : [];
+  const digits = amount && amount[1].replace(/[,，]/g, "");
+  const { term, pieces } = amount ? { term: `"${digits}"`, pieces: [digits] }
+    : await indexWords(pf, known, state.q);
+  let found = term ? await find(pf, term, filters, state.sort, years) : [];
   const fallback = browserWords(state.q);
-  if (found.length || !fallback || fallback === words) return found;
-  return find(pf, fallback, filters, state.sort, years, state.q);
+  if (!found.length && fallback && fallback !== term) {
+    found = await find(pf, fallback, filters, state.sort, years);
+  }
+  found = await keepMatching(found.map(memo), pieces);
+  return state.sort ? found : rerank(found, state.q);
 }
 
-async function find(pf, term, filters, sort, years, query) {
+// Pagefind keeps a page when the query words it knows match, and drops the words it
+// does not know; so a few results may not contain what was asked.  When there are not
+// many, every one is checked against the query's text and the strays are left out —
+// the words of a record that is not published then find nothing at all.
+async function keepMatching(results, pieces) {
+  if (results.length > VERIFY_ALL || !pieces.length) return results;
+  const keys = pieces.map(squash).filter(Boolean);
+  const data = await Promise.all(results.map((r) => r.data()));
+  return results.filter((_, i) => {
+    const text = squash(`${data[i].content} ${Object.values(data[i].meta || {}).join(" ")}`);
+    return keys.every((k) => text.includes(k));
+  });
+}
+
+async function find(pf, term, filters, sort, years) {
   if (!sort) {
-    const found = (await pf.search(term, { filters })).results;
-    return query ? rerank(found.map(memo), query) : found;
+    return (await pf.search(term, { filters })).results;
   }
   // Pagefind sorts each merged bundle on its own and interleaves them, so a
   // date order over several year bundles is built here: one search per year,
