@@ -167,8 +167,26 @@ def run_shard(binary: Path, out: Path, shard: Shard, nested: set[str] = frozense
         raise SearchIndexError(f"Pagefind found no words in the {shard.name} index; "
                                "check the data-pagefind-body region of its templates")
     canonicalise_bundle(out / shard.subdir)
+    prune_bundle(out / shard.subdir, primary=shard.subdir == BUNDLE_DIR)
     return ShardStats(shard, stats["page"], stats.get("word", 0), stats.get("filter", 0),
                       stats.get("sort", 0), _bundle_bytes(out / shard.subdir, nested))
+
+
+# What the search page loads: the primary bundle's library, worker and WebAssembly, and
+# every bundle's entry file, metadata and index/filter/fragment chunks.  Pagefind also
+# writes its own ready-made user interfaces into every bundle; the site does not use
+# them, and a merged bundle runs on the primary bundle's library.
+_LIBRARY = ("pagefind.js", "pagefind-worker.js")
+
+
+def prune_bundle(bundle: Path, primary: bool) -> None:
+    """Delete the files of one bundle that the search page never loads."""
+    for path in sorted(bundle.iterdir()):
+        if not path.is_file() or path.name == "pagefind-entry.json" or path.suffix == ".pf_meta":
+            continue
+        if primary and (path.name in _LIBRARY or path.name.startswith("wasm.")):
+            continue
+        path.unlink()
 
 
 def build_index(site, out: Path, by_year: bool = True) -> list[ShardStats]:

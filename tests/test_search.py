@@ -345,3 +345,17 @@ def test_pages_without_any_marker_fail_the_build(fixture_site, prepared, tmp_pat
         page.write_text(page.read_text("utf-8").replace(" data-pagefind-body", ""), "utf-8")
     with pytest.raises(search.SearchIndexError, match="refusing to index whole pages"):
         search.run_shard(search.pagefind_binary(), site, shard)
+
+
+def test_bundles_hold_only_what_the_search_page_loads(fixture_site):
+    """The primary bundle keeps Pagefind's library; year bundles only their index files
+    (no unused ready-made UIs on the CDN)."""
+    site, _ = fixture_site
+    primary = {p.name for p in (site / "pagefind").iterdir() if p.is_file()}
+    assert {"pagefind.js", "pagefind-worker.js", "pagefind-entry.json"} <= primary
+    assert any(n.startswith("wasm.") for n in primary)
+    assert not [n for n in primary if "-ui" in n or "highlight" in n]
+    for bundle in (site / "pagefind").iterdir():
+        if bundle.is_dir() and bundle.name.isdigit():
+            files = {p.name for p in bundle.iterdir() if p.is_file()}
+            assert files - {"pagefind-entry.json"} == {p.name for p in bundle.glob("*.pf_meta")}
