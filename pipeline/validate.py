@@ -257,11 +257,14 @@ def _result(ck: _Checker, data) -> Result:
     ck.unknown(data, RESULT_FIELDS, "result.")
     cats = data.get("category")
     cats = [cats] if isinstance(cats, str) else (cats or [])
+    if not isinstance(cats, list):  # a number or a mapping (issue 11: was a TypeError)
+        ck.add("result.category", "expected a 处罚类别 or a list of them", "write category: [罚款]")
+        cats = []
+    elif not cats:
+        ck.add("result.category", "required field is missing", "name at least one 处罚类别")
     for cat in cats:
         if cat not in PENALTY_CATEGORIES:
             ck.add("result.category", f"{cat!r} is not a 处罚类别", f"use: {', '.join(PENALTY_CATEGORIES)}")
-    if not cats:
-        ck.add("result.category", "required field is missing", "name at least one 处罚类别")
     amounts = {}
     for key in ("fine", "confiscated", "refund"):
         try:
