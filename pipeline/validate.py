@@ -143,10 +143,23 @@ def _bureau(f: RawFile, problems: list[Problem]) -> Bureau:
             ck.add(key, "required field is missing or empty", "see docs/content-format.md")
     if f.data.get("credit_code"):
         _credit(ck, f.data, "credit_code")
-    site = f.data.get("site") or {}
+    # Shapes the templates, the feed and the sitemap rely on (issue 11: a site or report
+    # that was not a mapping crashed the build with an AttributeError).
+    for key in ("site", "report"):
+        if not isinstance(f.data.get(key, {}), dict):
+            ck.add(key, "expected a mapping of field: value", "see docs/content-format.md")
+    units = f.data.get("units") or []
+    if not isinstance(units, list) or not all(isinstance(u, dict) for u in units):
+        ck.add("units", "expected a list of units, each with name and duties", "see docs/content-format.md")
+    site = f.data.get("site") if isinstance(f.data.get("site"), dict) else {}
     for key in SITE_REQUIRED:
-        if isinstance(site, dict) and not site.get(key):
+        if not site.get(key):
             ck.add(f"site.{key}", "required for the government-site footer", "see docs/content-format.md")
+    if site.get("url"):
+        try:
+            check_link(site["url"])
+        except ValueError as exc:
+            ck.add("site.url", str(exc), "the address the site is published at, https://…")
     return Bureau(dict(f.data), f.source)
 
 
