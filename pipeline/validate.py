@@ -205,11 +205,18 @@ def _list(kind: str, f: RawFile, problems: list[Problem]) -> ListDoc | None:
     )
 
 
-# List fields that name a page of the site (items/<code>/ …) or are links (issue 11).
+# List fields that name a page of the site (items/<code>/ …) or are links, and the
+# nested lists the templates loop over (issue 11: a number there was a TypeError).
 PAGE_KEYS = {"items": "code", "random": "code", "guides": "id", "flows": "id"}
+NESTED_ITEMS = {"discretion": "mappings", "steps": "mappings", "materials": "texts", "process": "texts"}
 
 
 def _row_values(ck: _Checker, kind: str, row: dict, prefix: str) -> None:
+    for key, shape in NESTED_ITEMS.items():
+        value = row.get(key)
+        if value is not None and not (isinstance(value, list) and all(
+                isinstance(v, dict) == (shape == "mappings") and not isinstance(v, list) for v in value)):
+            ck.add(prefix + key, f"expected a list of {shape}", "see docs/content-format.md")
     checks = [(PAGE_KEYS.get(kind), check_slug, "use letters, digits and '-', e.g. XZCF-001")]
     if kind == "bases":
         checks.append(("link", check_link, "write the full address, https://…"))

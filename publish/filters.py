@@ -76,8 +76,8 @@ def safe_url(value: object) -> str:
 
 
 def paragraphs(text: str) -> Markup:
-    """Plain text with line breaks → escaped <p> paragraphs."""
-    parts = [p.strip() for p in (text or "").split("\n") if p.strip()]
+    """Plain text with line breaks → escaped <p> paragraphs (a number is shown as text)."""
+    parts = [p.strip() for p in ("" if text is None else str(text)).split("\n") if p.strip()]
     return Markup("".join(Markup("<p>{}</p>").format(p) for p in parts))
 
 

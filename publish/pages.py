@@ -115,7 +115,7 @@ def _list_pages(site: SiteData) -> list[Page]:
         pages.append(Page(f"guides/{row['id']}/index.html", "guide", {"row": row}))
     for row in site.lists["flows"].rows if "flows" in site.lists else ():
         pages.append(Page(f"flows/{row['id']}/index.html", "flow",
-                          {"row": row, "svg": flow_svg(row["title"], row.get("steps") or [])}))
+                          {"row": row, "svg": flow_svg(str(row["title"]), row.get("steps") or [])}))
     return pages
 
 
