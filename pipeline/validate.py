@@ -414,6 +414,11 @@ def _cross_check(cases, lists, corrections, problems: list[Problem]) -> None:
             add("item", f"unknown 执法事项 {case.item!r}", "use a code from lists/items.yaml (or lists/random.yaml)")
         if case.replaced_by and case.replaced_by not in ids:
             add("replaced_by", f"no case with id {case.replaced_by!r}", "name the id of the re-made decision")
+    guides = lists.get("guides")
+    for i, row in enumerate(guides.rows if guides else (), 1):  # its page links to the item
+        if str(row.get("item")) not in codes:
+            problems.append(Problem(guides.source, f"rows[{i}].item", f"unknown 执法事项 {row.get('item')!r}",
+                                    "use a code from lists/items.yaml (or lists/random.yaml)"))
     case_ids = set(ids)
     for corr in corrections:
         if corr.case and corr.case not in case_ids:
