@@ -232,6 +232,23 @@ BROKEN = [
     ("flow id that is absolute", lambda c: _edit(c / "lists/flows.yaml", "id: penalty-general",
                                                   "id: /tmp/escaped-flow"),
      ["lists/flows.yaml [rows[1].id]", "cannot name a page"]),
+    ("a number as the 处罚类别", lambda c: _edit(c / CASE, "category: [罚款, 责令退回]", "category: 1"),
+     ["[result.category]", "expected a 处罚类别"]),
+    ("bureau site that is text", lambda c: _edit(c / "bureau.yaml", "site:\n", "site: 0\nx_site:\n"),
+     ["bureau.yaml [site]", "expected a mapping"]),
+    ("bureau units that are text", lambda c: _edit(c / "bureau.yaml", "units:\n", "units: 基金监管科\nx_units:\n"),
+     ["bureau.yaml [units]", "name and duties"]),
+    ("bureau site address that is a script", lambda c: _edit(c / "bureau.yaml", "url: https://ybj.ceshi.gov.cn/gongshi/",
+                                                             "url: javascript:alert(1)"),
+     ["bureau.yaml [site.url]", "http://"]),
+    ("guide materials that are a number", lambda c: _edit(c / "lists/guides.yaml", "materials: [听证申请书, 身份证明]",
+                                                          "materials: 0"),
+     ["lists/guides.yaml [rows[1].materials]", "expected a list of texts"]),
+    ("flow steps that are numbers", lambda c: _edit(c / "lists/flows.yaml", "      - {name: 立案, limit: 15个工作日}",
+                                                    "      - 1"),
+     ["lists/flows.yaml [rows[1].steps]", "expected a list of mappings"]),
+    ("guide for an unknown 执法事项", lambda c: _edit(c / "lists/guides.yaml", "item: XZCF-001", "item: XZCF-999"),
+     ["lists/guides.yaml [rows[1].item]", "unknown 执法事项"]),
     ("ledger that is not UTF-8", lambda c: (c / "ledger.jsonl").write_bytes(b"\xff\xfe\x00garbage"),
      ["ledger.jsonl", "not UTF-8"]),
 ]
@@ -259,13 +276,16 @@ def test_broken_input_fails_closed(tmp_path, desc, mutate, words):
 def test_tolerated_quirks_build(tmp_path):
     """Issue 11: what a Windows case system or a spreadsheet produces builds correctly —
     a UTF-8 BOM, UTF-16 with BOM and CRLF, "5万" as an amount (50,000元), Word's manual line
-    break inside a text, and a field of only a full-width space."""
+    break inside a text, numbers where text is expected (职责, a flowchart title)."""
     content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
     case = content / CASE
     _edit(case, "fine: 52000", "fine: 5万")
     _edit(case, "summary: 责令退回医保基金26000元，并处违规金额2倍罚款52000元。",
           "summary: 责令退回医保基金26000元，\x0b并处罚款5万元。")
     case.write_bytes(case.read_text(encoding="utf-8").encode("utf-8-sig"))
+    _edit(content / "bureau.yaml", "duties: |\n  负责本市医疗保障基金监督管理，依法查处医疗保障领域违法违规行为。\n",
+          "duties: 12345\n")
+    _edit(content / "lists/flows.yaml", "title: 行政处罚一般程序流程图", "title: 2026")
     other = content / "cases/2026/2026-0021.md"
     other.write_bytes(other.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-16"))
     result = _run(content, tmp_path / "site")
@@ -273,6 +293,8 @@ def test_tolerated_quirks_build(tmp_path):
     page = (tmp_path / "site/cases/2026/2026-0012/index.html").read_text(encoding="utf-8")
     assert "50,000元" in page and 'data-amount="50000"' in page
     assert "26000元， 并处罚款5万元" in page and "\x0b" not in page
+    assert "<dd><p>12345</p></dd>" in (tmp_path / "site/body/index.html").read_text(encoding="utf-8")
+    assert "<h1>2026</h1>" in (tmp_path / "site/flows/penalty-general/index.html").read_text(encoding="utf-8")
     assert "依法对有关财务账册予以查封" in (tmp_path / "site/cases/2026/2026-0021/index.html").read_text(encoding="utf-8")
 
 
