@@ -248,7 +248,8 @@ _ID_LABELS = _alt("公民身份号码 身份证件号码 身份证号码 身份�
 _ACCOUNT_LABELS = _alt(
     "银行卡号码 银行卡号 银行账号 银行帐号 银行账户 开户账号 收款账号 收款账户 账号 帐号 卡号 账户"
 )
-_IM_LABELS = _alt("QQ号码 QQ号 QQ 微信号 微信")
+_QQ_LABELS = _alt("QQ号码 QQ号 QQ")
+_WECHAT_LABELS = _alt("微信号 微信")
 _PHONE_LABELS = _alt("联系电话 电话号码 电话 手机号码 手机号 手机 座机 联系方式 TEL Tel tel")
 
 RULES: tuple[Rule, ...] = (
@@ -291,8 +292,12 @@ RULES: tuple[Rule, ...] = (
     Rule("account", rf"{_ACCOUNT_LABELS}{LABEL_GAP}(?P<v>\d(?:{SEP}[\d*＊×●]){{5,29}}+{END})"
          r"(?![\d,.]*\s*[万亿]?元)", MARK,
          "bank card and account numbers (SPEC §4 removed; SPC 2016 第十条)"),
-    Rule("im_account", rf"{_IM_LABELS}{LABEL_GAP}(?P<v>{TOKEN4})", MARK,
-         "QQ / WeChat ids are 通讯方式 (SPC 2016 第十条(一))"),
+    # A QQ number is digits only: so the bytes 'QQ' of a binary search index, followed by
+    # the next word's length byte ('k') and the word, are not read as one (issue 11).
+    Rule("im_account", rf"{_QQ_LABELS}{LABEL_GAP}(?P<v>\d{{5,12}}{END})", MARK,
+         "QQ numbers are 通讯方式 (SPC 2016 第十条(一))"),
+    Rule("im_account", rf"{_WECHAT_LABELS}{LABEL_GAP}(?P<v>{TOKEN4})", MARK,
+         "WeChat ids are 通讯方式 (SPC 2016 第十条(一))"),
     Rule("phone", rf"{_PHONE_LABELS}{LABEL_GAP}(?P<v>(?:\+|00)?[(（]?\d(?:{SEP}[\d()（）*＊×●]){{5,24}}+{END})",
          MARK, "a number after 电话/手机 is a phone, even without area code (SPEC §4)",
          classify_phone),
