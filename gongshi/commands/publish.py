@@ -54,12 +54,17 @@ def _check_prefix(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
+def run_options(fn):
+    """The options of every command that runs a publish: content, root, date, settings, quiet."""
+    for decorator in reversed((content_option, root_option, as_of_option, settings_options,
+                               click.option("--quiet", "-q", is_flag=True,
+                                            help="Print only the summary."))):
+        fn = decorator(fn)
+    return fn
+
+
 @cli.command()
-@content_option
-@root_option
-@as_of_option
-@settings_options
-@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@run_options
 @reports_errors
 def publish(content_dir, root, as_of, config, wait, quiet):
     """Build, verify and deploy a new release, then switch ROOT/current to it.
@@ -104,11 +109,7 @@ def rollback(root, to, force, config, wait):
 
 @cli.command("apply-correction")
 @click.argument("correction_id", metavar="ID")
-@content_option
-@root_option
-@as_of_option
-@settings_options
-@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@run_options
 @reports_errors
 def apply_correction(correction_id, content_dir, root, as_of, config, wait, quiet):
     """Publish an accepted correction now (R-CORR: 及时予以更正).
