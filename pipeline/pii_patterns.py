@@ -298,7 +298,10 @@ RULES: tuple[Rule, ...] = (
          "QQ numbers are 通讯方式 (SPC 2016 第十条(一))"),
     Rule("im_account", rf"{_WECHAT_LABELS}{LABEL_GAP}(?P<v>{TOKEN4})", MARK,
          "WeChat ids are 通讯方式 (SPC 2016 第十条(一))"),
-    Rule("phone", rf"{_PHONE_LABELS}{LABEL_GAP}(?P<v>(?:\+|00)?[(（]?\d(?:{SEP}[\d()（）*＊×●]){{5,24}}+{END})",
+    # The value may hold brackets ("(0431)8888…") but ends on a digit or mask, so a closing
+    # "）" after the number stays in the text.
+    Rule("phone", rf"{_PHONE_LABELS}{LABEL_GAP}(?P<v>(?:\+|00)?[(（]?\d"
+                  rf"(?:{SEP}[\d()（）*＊×●]){{4,23}}{SEP}[\d*＊×●]{END})",
          MARK, "a number after 电话/手机 is a phone, even without area code (SPEC §4)",
          classify_phone),
     Rule("masked_number", r"尾号(?:为|是)?[:：\s]*(?P<v>\d{3,6})", MARK,

@@ -424,3 +424,16 @@ def _cross_check(cases, lists, corrections, problems: list[Problem]) -> None:
         if corr.case and corr.case not in case_ids:
             problems.append(Problem(corr.source, "case", f"no case with id {corr.case!r}",
                                     "name the id of the case to correct", corr.id))
+
+
+def validate_case_file(raw: RawFile, as_of: dt.date) -> Case:
+    """One case file on its own (no cross-checks against lists or other cases).
+
+    Returns the Case or raises ContentInvalid listing every problem of the file.
+    Used by the review preview, which looks at one record before approval.
+    """
+    problems: list[Problem] = []
+    case = _case(raw, as_of, problems)
+    if problems or case is None:
+        raise ContentInvalid(problems)
+    return case

@@ -27,3 +27,15 @@ def test_a_district_named_garden_is_a_county():
     """R-PII keeps an address up to the county: 绿园区 is a district, 工业园区 an estate."""
     assert county_prefix("春城市绿园区幸福街12号") == "春城市绿园区"
     assert county_prefix("春城市朝阳区某工业园区3号") == "春城市朝阳区"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("（电话：13806360837）等", "（电话：【已删除】）等"),
+    ("电话：0431-8888 6666）", "电话：【已删除】）"),
+    ("电话(0431)88886666", "电话【已删除】"),
+])
+def test_a_phone_takes_its_digits_not_the_closing_bracket(text, expected):
+    """R-PII removes the number completely and nothing after it."""
+    from pipeline.pii import normalise_text, redact_patterns
+
+    assert redact_patterns(normalise_text(text))[0] == expected
