@@ -264,6 +264,7 @@ def bench_size(n: int, opts, say) -> dict:
     say(f"N={n}: plain Pelican: {_brief(runs['pelican'])}")
     rec["runs"] = {k: asdict(v) for k, v in runs.items()}
     rec["load_after"] = os.getloadavg()[0]
+    rec["commit_after"] = _git_commit()  # others may commit to a shared tree meanwhile
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)
     return rec
@@ -348,7 +349,10 @@ def size_section(rec: dict) -> list[str]:
     """The Markdown of one N: its figures with ratios to Pelican, and the stage timings."""
     g = rec.get("gongshi", {})
     lines = [f"## N = {rec['n']:,}", "",
-             f"Measured {rec['measured']} at commit {rec['commit']}; load average "
+             f"Measured {rec['measured']} at commit {rec['commit']}"
+             + (f" — **the code changed during the run** (ended at {rec['commit_after']}): "
+                "rows may mix versions" if rec.get("commit_after", rec["commit"]) != rec["commit"] else "")
+             + "; load average "
              f"{rec['load_before']:.1f} before, {rec['load_after']:.1f} after (2 cores: other jobs shared "
              f"the machine when it is above 0). Content: {rec['content_files']:,} files, "
              f"{rec['content_bytes'] / 2**20:,.0f} MiB, generated in {rec['generate_s']} s. "
