@@ -150,6 +150,10 @@ def markers(n: int) -> tuple[str, ...]:
 APPROVAL = {"reviewed_by": "法规科", "secrecy_review": "办公室", "approved_by": "局长办公会",
             "approved_on": dt.date(2026, 7, 1)}
 CODE = "91220101MA00011111"
+# Break-outs of an attribute or element, placed on purpose in the fields that reach an
+# attribute (the Atom link title, <option value>, Pagefind meta spans) besides the cycle.
+BREAKOUTS = (52, 53, 54, 55, 56)
+PERSON = "欧阳"  # a declared person whose "given name" is a payload: masked, never shown
 SEARCH_WORD = "斑马线索"  # a word next to a payload in facts, to search for
 
 
@@ -194,12 +198,15 @@ def _cases(root: Path, nxt: _Cycle, where: Placement) -> None:
         case_id = f"2026-09{i:02d}"
         item = {"penalty": "XZCF-001", "inspection": "XZJC-001", "random_check": "SJCC-001",
                 "other": "XZQZ-001"}[kind]
-        n_doc = nxt()
+        def extra(label: str, i: int = i) -> str:
+            return put(label, BREAKOUTS[i]) if i < len(BREAKOUTS) else ""
+
         data = {
-            "id": case_id, "type": kind, "doc_no": f"测医保〔2026〕9{i:02d}号" + put("doc_no", n_doc),
-            "item": item, "agency": put("agency", nxt()),
+            "id": case_id, "type": kind,
+            "doc_no": f"测医保〔2026〕9{i:02d}号" + put("doc_no", nxt()) + extra("doc_no"),
+            "item": item, "agency": put("agency", nxt()) + extra("agency"),
             "decided_on": dt.date(2026, 6, 1 + i),
-            "party": {"kind": "organisation", "name": put("party.name", nxt()),
+            "party": {"kind": "organisation", "name": put("party.name", nxt()) + extra("party.name"),
                       "credit_code": CODE, "legal_rep": put("party.legal_rep", nxt())},
             "facts": f"{SEARCH_WORD}{i} " + put("facts", nxt()) + "\n" + put("facts", nxt()),
             "basis": put("basis", nxt()),
@@ -218,6 +225,10 @@ def _cases(root: Path, nxt: _Cycle, where: Placement) -> None:
                      "problems": put("problems", nxt()), "follow_up": put("follow_up", nxt())}
         else:
             data |= {"category": "行政强制", "conclusion": put("conclusion", nxt())}
+        if i == 0:
+            person = PERSON + put("persons", 7)
+            data["persons"] = [person]
+            data["facts"] += f"\n参保人{person}住院期间超量开药。"
         body = ""
         if kind == "penalty":
             # Every payload, as Markdown, in the full decision texts (disclose: full).
@@ -264,7 +275,7 @@ def _lists(root: Path, nxt: _Cycle, where: Placement) -> None:
 
     def items(d):
         row = d["rows"][0]
-        row["name"] = put("item.name", nxt())
+        row["name"] = put("item.name", nxt()) + put("item.name", BREAKOUTS[0])
         row["category"] = put("item.category", nxt())
         row["basis_articles"] = put("item.basis_articles", nxt())
         row["discretion"].append({"level": put("discretion.level", nxt()),
@@ -323,7 +334,8 @@ def _bureau(root: Path, nxt: _Cycle, where: Placement) -> None:
         d["region"] = put("bureau.region", nxt())
         d["office_hours"] = put("bureau.office_hours", nxt())
         d["report"]["procedure"] = put("bureau.report.procedure", nxt())
-        d["site"]["title"] = "测试公示" + put("site.title", nxt())
+        d["site"]["title"] = "测试公示" + put("site.title", nxt()) + "".join(
+            put("site.title", n) for n in BREAKOUTS)
         d["site"]["host"] = put("site.host", nxt())
         d["site"]["icp"] = put("site.icp", nxt())
 
