@@ -83,6 +83,7 @@ class Run:
     out_files: int = 0
     stages: dict[str, float] = field(default_factory=dict)
     note: str = ""  # why it failed, or a remark
+    peak_at: str = ""  # the stage and the biggest processes when the tree's peak was sampled
 
 
 # ------------------------------------------------------------------ measuring
@@ -114,18 +115,43 @@ def _rss_kib(pid: int) -> int:
         return 0
 
 
-class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and its descendants every ``interval`` s."""
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
 
-    def __init__(self, pid: int, interval: float = 0.5):
+
+def _last_stage(err_log: Path | None) -> str:
+    """The last stage the command announced on stderr ("• search …"), or ""."""
+    try:
+        lines = err_log.read_text(errors="replace").splitlines() if err_log else []
+    except OSError:
+        return ""
+    stages = [ln[2:].rstrip(" …") for ln in lines if ln.startswith("• ")]
+    return stages[-1] if stages else ""
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process and its descendants every ``interval`` s, and
+    notes at the peak which stage was running (from ``err_log``) and the biggest processes."""
+
+    def __init__(self, pid: int, interval: float = 0.5, err_log: Path | None = None):
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.err_log = pid, interval, 0, err_log
+        self.peak_at = ""
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            total = sum(_rss_kib(p) for p in [self.pid, *_children(self.pid)])
-            self.peak = max(self.peak, total)
+            sizes = [(_rss_kib(p), p) for p in [self.pid, *_children(self.pid)]]
+            total = sum(kib for kib, _p in sizes)
+            if total > self.peak:
+                self.peak = total
+                top = sorted(sizes, reverse=True)[:4]
+                procs = ", ".join(f"{_comm(p)} {kib / 1024:,.0f} MiB" for kib, p in top if kib)
+                stage = _last_stage(self.err_log)
+                self.peak_at = f"{stage}: {procs}" if stage else procs
             self._stop_event.wait(self.interval)
 
     def stop(self) -> int:
@@ -140,7 +166,7 @@ def measure(cmd: list[str], log: Path) -> tuple[Run, str]:
     with open(log.with_suffix(".out"), "w") as out, open(log.with_suffix(".err"), "w") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
-        sampler = TreeSampler(proc.pid)
+        sampler = TreeSampler(proc.pid, err_log=log.with_suffix(".err"))
         sampler.start()
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -148,7 +174,8 @@ def measure(cmd: list[str], log: Path) -> tuple[Run, str]:
         tree = sampler.stop()
     stdout = log.with_suffix(".out").read_text(errors="replace")
     stderr = log.with_suffix(".err").read_text(errors="replace")
-    run = Run(proc.returncode == 0, round(wall, 2), usage.ru_maxrss, max(tree, usage.ru_maxrss))
+    run = Run(proc.returncode == 0, round(wall, 2), usage.ru_maxrss, max(tree, usage.ru_maxrss),
+              peak_at=sampler.peak_at)
     if not run.ok:
         run.note = f"exit {proc.returncode}: {_failure(stderr + stdout)}"
     match = TIME_RE.search(stdout)
@@ -236,7 +263,7 @@ def bench_size(n: int, opts, say) -> dict:
     rec["generate_s"] = round(time.perf_counter() - start, 2)
     rec["content_bytes"], rec["content_files"] = tree_size(content)
     say(f"N={n}: generated {gen.files} files in {rec['generate_s']}s")
-    build = ["build", "--content", str(content), "--output", str(site), "--as-of", str(opts.as_of), "-q"]
+    build = ["build", "--content", str(content), "--output", str(site), "--as-of", str(opts.as_of)]
     runs = {}
     for key, label in (("full", "full build"), ("rebuild", "no-change rebuild")):
         run, stdout = measure(gongshi_cmd(build, opts.waive), logs / key)
@@ -244,7 +271,7 @@ def bench_size(n: int, opts, say) -> dict:
         rec.setdefault("gongshi", _summary_facts(stdout))
         say(f"N={n}: {label}: {_brief(runs[key])}")
     if has_publish():
-        pub = ["publish", "--content", str(content), "--root", str(root), "--as-of", str(opts.as_of), "-q"]
+        pub = ["publish", "--content", str(content), "--root", str(root), "--as-of", str(opts.as_of)]
         runs["publish"] = _with_output(measure(gongshi_cmd(pub, opts.waive), logs / "publish")[0],
                                        root / "current")
         say(f"N={n}: first publish: {_brief(runs['publish'])}")
@@ -370,6 +397,10 @@ def size_section(rec: dict) -> list[str]:
         ratio = f"{value / ref:.2f}" if value is not None and ref else "—"
         shown = _fmt(value, unit) if value is not None else _na_reason(rec, key)
         lines.append(f"| {label} | {shown} | {_fmt(ref, unit) if base else '—'} | {ratio} |")
+    peaks = [f"{k}: {r['peak_at']}" for k, r in rec["runs"].items() if r.get("peak_at")]
+    if peaks:
+        lines += ["", "Process tree at its sampled memory peak (stage: biggest processes): "
+                  + "; ".join(peaks) + "."]
     failed = [(k, r["note"]) for k, r in rec["runs"].items() if not r["ok"]]
     if failed:
         lines += [""] + [f"¹ {k} failed: {note.replace('|', '/')}" for k, note in failed]
