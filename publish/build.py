@@ -146,7 +146,10 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
             prepared.report.rendered = len(todo)
             _run_pelican(todo, shared, staging, settings)
             _check_all_written(pages, staging)
-        finish_site(prepared, staging, settings, progress, _stage)
+        # Post-build steps may reuse what they made for ``previous`` when its pages are
+        # unchanged (the search index per year): they get the old tree and the fingerprints.
+        finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous,
+                                            GONGSHI_FINGERPRINTS=fingerprints), progress, _stage)
         _swap_into_place(staging, output_dir)
         incremental.save_manifest(output_dir, fingerprints)
     except BaseException:
