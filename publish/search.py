@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import subprocess
 from collections import Counter
@@ -30,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import GongshiError
+
+from .incremental import load_manifest
 
 BUNDLE_DIR = "pagefind"
 MARKER = b"data-pagefind-body"
@@ -62,6 +65,7 @@ class ShardStats:
     filters: int
     sorts: int
     index_bytes: int  # index, filter, fragment and meta files of this bundle
+    reused: bool = False  # True: the previous output's bundle, unchanged pages
 
 
 def pagefind_binary() -> Path:
@@ -189,17 +193,95 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
         path.unlink()
 
 
-def build_index(site, out: Path, by_year: bool = True) -> list[ShardStats]:
+def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
+                keys: dict | None = None) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
     Shards run one after another so peak memory stays that of the largest shard.
+
+    ``keys`` is the mapping saved as the render manifest of ``out`` (publish.incremental):
+    the source key of each bundle is written into it, and read back from the manifest
+    of ``previous``.  A shard whose pages are byte for byte those of the previous
+    output's same bundle is not indexed again: the previous bundle is hard-linked (its files keep their bytes and
+    mtimes, so the CDN purge list stays small).  Pagefind's output depends only on its
+    version, its arguments and the pages it reads, and is canonicalised (see below).
     """
     binary = pagefind_binary()
     shards = plan_shards(site, out, by_year)
     nested = {s.subdir.rsplit("/", 1)[-1] for s in shards if s.subdir != BUNDLE_DIR}
-    return [run_shard(binary, out, shard, nested if shard.subdir == BUNDLE_DIR else set())
-            for shard in shards]
+    old_keys = load_manifest(previous)
+    stats = []
+    for shard in shards:
+        inner = nested if shard.subdir == BUNDLE_DIR else set()
+        key = source_key(binary, out, shard)
+        unchanged = old_keys.get(KEY_PREFIX + shard.subdir) == key
+        if unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner):
+            stats.append(ShardStats(shard, shard.expected_pages, 0, 0, 0,
+                                    _bundle_bytes(out / shard.subdir, inner), reused=True))
+        else:
+            stats.append(run_shard(binary, out, shard, inner))
+        if keys is not None:
+            keys[KEY_PREFIX + shard.subdir] = key
+    return stats
+
+
+KEY_PREFIX = "search-bundle:"  # manifest entries of bundle source keys (not page paths)
+_SEARCH_CODE = Path(__file__)
+
+
+def _pagefind_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pagefind_bin_extended")
+    except Exception:  # noqa: BLE001 - an unknown version never matches a stored key
+        return "unknown"
+
+
+def shard_pages(out: Path, shard: Shard) -> list[Path]:
+    """The HTML files the shard's glob covers (the pages Pagefind reads), sorted."""
+    out = Path(out)
+    inner = shard.glob.split("/**/", 1)[0]
+    tops = inner[1:-1].split(",") if inner.startswith("{") else [inner]
+    return sorted(p for top in tops if top for p in (out / top).rglob("*.html"))
+
+
+def source_key(binary: Path, out: Path, shard: Shard) -> str:
+    """What a bundle is made from: Pagefind's version and arguments, this module's code,
+    and the path and bytes of every page the shard's glob covers."""
+    h = hashlib.sha256()
+    for part in (_pagefind_version(), str(binary.name), shard.subdir, shard.glob,
+                 str(shard.expected_pages)):
+        h.update(str(part).encode() + b"\0")
+    h.update(_SEARCH_CODE.read_bytes())
+    for page in shard_pages(out, shard):
+        h.update(page.relative_to(out).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(page.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _link_bundle(previous: Path, out: Path, subdir: str, nested: set[str]) -> bool:
+    """Hard-link the bundle ``subdir`` of ``previous`` into ``out`` (without the nested
+    year bundles of the primary one); False, and nothing left behind, if it cannot."""
+    source = previous / subdir
+    if not (source / "pagefind-entry.json").is_file():
+        return False
+    made: list[Path] = []
+    try:
+        for path in sorted(source.rglob("*")):
+            rel = path.relative_to(source)
+            if rel.parts[0] in nested or not path.is_file():
+                continue
+            target = out / subdir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, target)
+            made.append(target)
+    except OSError:
+        for target in made:
+            target.unlink(missing_ok=True)
+        return False
+    return True
 
 
 # ---- deterministic output -------------------------------------------------

@@ -64,4 +64,5 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
 
 def postbuild(prepared, out: Path, settings: dict) -> None:
     """Build the Pagefind index over the staged site (raises SearchIndexError)."""
-    build_index(prepared.site, Path(out), settings.get("SEARCH_SHARD_BY_YEAR", True))
+    build_index(prepared.site, Path(out), settings.get("SEARCH_SHARD_BY_YEAR", True),
+                previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"))
