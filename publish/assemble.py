@@ -29,12 +29,19 @@ def bureau_allow_list(content: Content) -> frozenset[str]:
     return frozenset(str(v) for v in values if v)
 
 
+def _personal_values(cases) -> list[set]:
+    return [personal_values(case) for case in cases]
+
+
 def assemble(content: Content, cases, lists, ledger_text: str, report, progress, stage,
-             redact=redact_cases):
+             redact=redact_cases, read_ledger=ledger.parse_ledger, personal=_personal_values):
     """Run redaction, ledger and retention; return a ``build.Prepared``.
 
     ``redact(cases, allow)`` is the redaction stage (pipeline.redact.redact_cases, or
-    publish.redaction.redact_many with a cache and workers: same answer).
+    publish.redaction.CaseCaches.redact with a cache and workers: same answer);
+    ``read_ledger(text)`` parses and verifies the ledger (pipeline.ledger.parse_ledger, or
+    publish.cache.parse_ledger_cached); ``personal(cases)`` lists each case's personal
+    values (pipeline.pii.personal_values, or CaseCaches.personal_values).
     """
     from .build import Prepared
 
@@ -44,7 +51,7 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
         report.held += pii_holds
         report.redaction = stats
     with stage(report, "ledger", progress):
-        previous = ledger.parse_ledger(ledger_text) if ledger_text.strip() else []
+        previous = read_ledger(ledger_text) if ledger_text.strip() else []
         first_pub = ledger.first_publication(previous)
         kept = retention.apply_retention(redacted, first_pub, report.as_of)
         expired_ids = {c.id for c in kept.expired}
@@ -57,7 +64,9 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
         events = previous + new_events
         first_pub = ledger.first_publication(events)
         report.new_events = new_events
-        report.ledger_text = ledger.append_events(ledger_text, new_events)
+        # Only the new lines need verifying: ``previous`` is the verified old text.
+        report.ledger_text = ledger.append_events(
+            ledger_text, new_events, previous if ledger_text.strip() else None)
     live = sorted(kept.live, key=lambda c: (c.decided_on, c.id), reverse=True)
     report.published = len(live)
     report.withdrawn = len(kept.withdrawn)
@@ -76,7 +85,8 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
         first_pub=first_pub, corrections={k: v for k, v in entries.items() if v}, events=events,
     )
     in_ledger = {e.record for e in events}
-    return Prepared(content, site, report, _secrets(content, report.held, kept, in_ledger))
+    secrets = _secrets(content, report.held, kept, in_ledger, personal(content.cases))
+    return Prepared(content, site, report, secrets)
 
 
 def _redactor(case, allow):
@@ -89,7 +99,7 @@ def _redactor(case, allow):
     return redact
 
 
-def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str] = frozenset()) -> set:
+def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str], personal) -> set:
     """Values that must appear in no output file: personal data of every source case,
     the 文号 and party names of held-back, withdrawn and expired records, and the page
     URL of expired records.
@@ -97,9 +107,7 @@ def _secrets(content: Content, held: list[Hold], kept, in_ledger: set[str] = fro
     An expired record that the ledger recorded keeps its 文号 in the public changelog
     ("公示期满撤下 <文号>", SPEC §5), so for it the verifier looks for its page URL
     (links, sitemap, search index) instead of its 文号."""
-    values = set()
-    for case in content.cases:
-        values |= personal_values(case)
+    values = set().union(*personal)  # of every source case
     held_ids = {h.record_id for h in held}
     hidden = [c for c in content.cases if c.id in held_ids] + list(kept.expired)
     # A party with another live result is legitimately on the site under that result.

@@ -30,9 +30,9 @@ from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
 from . import incremental, pelican_plugin
-from .cache import Cache, TrackingDict, cache_dir_for
+from .cache import Cache, TrackingDict, cache_dir_for, parse_ledger_cached
 from .pages import SiteData, plan_pages
-from .redaction import redact_many
+from .redaction import CaseCaches
 from .sections import nav_links
 from .settings import load_settings
 
@@ -110,8 +110,10 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         lists, list_held = gate_lists(content.lists)
         report.held += held + list_held
     workers = int(load_settings().get("BUILD_WORKERS", 1)) if workers is None else workers
+    per_case = CaseCaches(cache_dir, workers)
     prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage,
-                        redact=functools.partial(redact_many, cache_dir=cache_dir, workers=workers))
+                        redact=per_case.redact, personal=per_case.personal_values,
+                        read_ledger=functools.partial(parse_ledger_cached, cache_dir=cache_dir))
     prepared.content_dir = Path(content_dir)
     prepared.cache_dir = cache_dir
     return prepared

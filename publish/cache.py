@@ -8,9 +8,14 @@ grows past the size of the content.  A missing or unreadable cache is an empty o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
+
+from pipeline.ledger import Event, parse_ledger, verified_text
+
+from .settings import PROJECT_ROOT
 
 # Bump when the shape of cached values changes.
 CACHE_VERSION = 1
@@ -39,8 +44,13 @@ class Cache:
                 self.data = {}
 
     def save(self, entries: dict) -> None:
-        """Replace the cache file with ``entries`` (atomic); no-op without a directory."""
-        if not self.path:
+        """Replace the cache file with ``entries`` (atomic); no-op without a directory.
+
+        Also a no-op when ``entries`` has exactly the keys read from the file: a key
+        names its content, so the values are the same too (issue 9: a no-change build
+        rewrote hundreds of MB).
+        """
+        if not self.path or entries.keys() == self.data.keys():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
@@ -68,3 +78,21 @@ class TrackingDict(dict):
 
     def used_entries(self) -> dict:
         return {k: dict.__getitem__(self, k) for k in self.used}
+
+
+def parse_ledger_cached(text: str, cache_dir: Path | None, source: str = "ledger.jsonl") -> list[Event]:
+    """``pipeline.ledger.parse_ledger(text)``, re-verifying only what was added since the
+    last verified text recorded in ``cache_dir`` (``ledger.pickle``).
+
+    The record is that text's length, sha256 and events; it is used only if ``text``
+    starts with exactly those characters, so an edited, deleted or moved old line is
+    found as before.  Raises LedgerBroken like parse_ledger.
+    """
+    code = hashlib.sha256((PROJECT_ROOT / "pipeline/ledger_chain.py").read_bytes()).hexdigest()
+    cache = Cache(cache_dir, "ledger", code)
+    known = next(iter(cache.data.values()), None)  # {digest: Verified}, one entry
+    events = parse_ledger(text, source, verified=known)
+    latest = verified_text(text, events)
+    if latest:
+        cache.save({latest.digest: latest})
+    return events

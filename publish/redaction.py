@@ -1,9 +1,10 @@
 """Redaction at scale: cached by content hash and spread over worker processes.
 
-pipeline.redact is pure and per-case; this module only decides where each case's
-RedactionResult comes from: the cache (same case, same allow-list, same redaction
-code ⇒ same result) or a fresh ``redact_case`` call, on ``workers`` forked processes
-when there are many.  The answer is exactly ``pipeline.redact.redact_cases``'s.
+pipeline.redact and pipeline.pii are pure and per-case; this module only decides where
+each case's RedactionResult and personal values (the verifier's secrets) come from:
+the cache (same case, same allow-list, same redaction code ⇒ same result) or a fresh
+call, on ``workers`` forked processes when there are many.  The answers are exactly
+``pipeline.redact.redact_cases``'s and ``pipeline.pii.personal_values``'.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import multiprocessing
 from pathlib import Path
 
+from pipeline.pii import personal_values
 from pipeline.redact import collect_results, redact_case
 
 from .cache import Cache, TrackingDict
@@ -34,24 +36,58 @@ def _one(case):
     return redact_case(case, _ALLOW)
 
 
+def _map(func, items: list, workers: int, min_parallel: int) -> list:
+    """``[func(x) for x in items]``, on ``workers`` forked processes when there are many."""
+    if workers > 1 and len(items) >= min_parallel:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(func, items, chunksize=128)
+    return [func(item) for item in items]
+
+
+class CaseCaches:
+    """One build's cached per-case work: redaction results and personal values.
+
+    Each case is hashed once (its repr: every field), however many caches ask.
+    """
+
+    def __init__(self, cache_dir: Path | None = None, workers: int = 1, min_parallel: int = 400):
+        self.cache_dir, self.workers, self.min_parallel = cache_dir, workers, min_parallel
+        self._digests: dict[int, tuple[object, bytes]] = {}  # id(case) -> (case, digest)
+
+    def digest(self, case) -> bytes:
+        """sha256 of ``repr(case)``, computed once per case object."""
+        known = self._digests.get(id(case))
+        if known is None or known[0] is not case:
+            known = (case, hashlib.sha256(repr(case).encode()).digest())
+            self._digests[id(case)] = known
+        return known[1]
+
+    def _cached(self, name: str, func, items: list, keys: list[bytes]) -> list:
+        """``[func(x) for x in items]`` with each result cached under its key in ``name``."""
+        cache = Cache(self.cache_dir, name, _code_version())
+        seen = TrackingDict(cache.data)
+        missing = [i for i, key in enumerate(keys) if key not in seen]
+        fresh = _map(func, [items[i] for i in missing], self.workers, self.min_parallel)
+        for i, result in zip(missing, fresh, strict=True):
+            seen[keys[i]] = result
+        cache.save(seen.used_entries())
+        return [dict.__getitem__(seen, key) for key in keys]
+
+    def redact(self, cases, allow: frozenset[str]):
+        """(publishable redacted cases, holds, stats) — as pipeline.redact.redact_cases."""
+        global _ALLOW
+        _ALLOW = allow
+        allow_key = hashlib.sha256(repr(sorted(allow)).encode()).digest()
+        keys = [hashlib.sha256(allow_key + self.digest(case)).digest() for case in cases]
+        return collect_results(cases, self._cached("redacted", _one, list(cases), keys))
+
+    def personal_values(self, cases) -> list[set]:
+        """``[pipeline.pii.personal_values(case) for case in cases]``."""
+        keys = [self.digest(case) for case in cases]
+        return self._cached("personal", personal_values, list(cases), keys)
+
+
 def redact_many(cases, allow: frozenset[str], cache_dir: Path | None = None, workers: int = 1,
                 min_parallel: int = 400):
     """(publishable redacted cases, holds, stats) — as pipeline.redact.redact_cases."""
-    global _ALLOW
-    cache = Cache(cache_dir, "redacted", _code_version())
-    seen = TrackingDict(cache.data)
-    allow_key = repr(sorted(allow))
-    keys = [hashlib.sha256(f"{allow_key}\0{case!r}".encode()).digest() for case in cases]
-    missing = [i for i, key in enumerate(keys) if key not in seen]
-    _ALLOW = allow
-    todo = [cases[i] for i in missing]
-    if workers > 1 and len(todo) >= min_parallel:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            fresh = pool.map(_one, todo, chunksize=128)
-    else:
-        fresh = [_one(case) for case in todo]
-    for i, result in zip(missing, fresh, strict=True):
-        seen[keys[i]] = result
-    results = [dict.__getitem__(seen, key) for key in keys]
-    cache.save(seen.used_entries())
-    return collect_results(cases, results)
+    return CaseCaches(cache_dir, workers, min_parallel).redact(cases, allow)

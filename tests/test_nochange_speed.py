@@ -1,0 +1,161 @@
+"""Issue 9: the shortcuts that make a no-change build cheap give the same answers.
+
+Each shortcut (a remembered ledger prefix, cached per-case results, a cache file not
+rewritten) is checked against the slow path it replaces, and against the tampering
+the slow path catches.  No test measures time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+
+from pipeline.errors import LedgerBroken
+from pipeline.ledger import append_events, parse_ledger, plan_events, public_hash, verified_text
+from pipeline.load import load_content
+from pipeline.pii import personal_values
+from pipeline.redact import redact_cases
+from pipeline.validate import validate_content
+from publish.cache import Cache, parse_ledger_cached
+from publish.redaction import CaseCaches
+from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT
+
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def content():
+    """The fixture corpus, validated."""
+    return validate_content(load_content(FIXTURE_CONTENT), FIXTURE_AS_OF)
+
+
+@pytest.fixture(scope="module")
+def ledger_text(content) -> str:
+    """A ledger of every fixture case and list, recorded over two days."""
+    cases = sorted(content.cases, key=lambda c: c.id)
+    day1 = plan_events(cases[: len(cases) // 2], {}, (), [], D(2026, 3, 5))
+    day2 = plan_events(cases, content.lists, (), day1, D(2026, 3, 6))
+    return append_events("", day1 + day2)
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+# ---------------------------------------------------------------- ledger prefix
+
+
+def test_grown_ledger_parses_as_a_full_parse(ledger_text):
+    """SPEC §5: verifying only the appended lines gives exactly the full parse's events."""
+    lines = _lines(ledger_text)
+    head = "".join(lines[:5])
+    known = verified_text(head, parse_ledger(head))
+    assert parse_ledger(ledger_text, verified=known) == parse_ledger(ledger_text)
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "swap"])
+def test_remembered_prefix_still_catches_tampering(ledger_text, tamper):
+    """SPEC §5 (append-only): an earlier line edited, deleted or moved after it was verified
+    and remembered is still found."""
+    lines = _lines(ledger_text)
+    known = verified_text(ledger_text, parse_ledger(ledger_text))
+    if tamper == "edit":
+        lines[2] = lines[2].replace("公示", "公布", 1)
+    elif tamper == "delete":
+        del lines[2]
+    else:
+        lines[2], lines[3] = lines[3], lines[2]
+    with pytest.raises(LedgerBroken, match="line 3"):
+        parse_ledger("".join(lines) + _lines(ledger_text)[-1], verified=known)
+
+
+def test_shorter_ledger_is_parsed_in_full(ledger_text):
+    """SPEC §5: a ledger shorter than the remembered one is not taken for it."""
+    known = verified_text(ledger_text, parse_ledger(ledger_text))
+    head = "".join(_lines(ledger_text)[:-2])
+    assert parse_ledger(head, verified=known) == parse_ledger(head)
+
+
+def test_appended_line_is_still_checked(ledger_text):
+    """SPEC §5: the lines after the remembered prefix are verified as before."""
+    known = verified_text(ledger_text, parse_ledger(ledger_text))
+    last = json.loads(_lines(ledger_text)[-1])
+    forged = dict(last, seq=last["seq"] + 1, prev=last["hash"], summary="伪造")
+    text = ledger_text + json.dumps(forged, ensure_ascii=False, sort_keys=True,
+                                    separators=(",", ":")) + "\n"
+    with pytest.raises(LedgerBroken, match="hash does not match"):
+        parse_ledger(text, verified=known)
+
+
+def test_cached_ledger_across_builds_catches_an_edited_old_line(ledger_text, tmp_path):
+    """SPEC §5: the ledger cache kept between builds never hides an edit of a verified line."""
+    assert parse_ledger_cached(ledger_text, tmp_path) == parse_ledger(ledger_text)
+    assert (tmp_path / "ledger.pickle").is_file()
+    assert parse_ledger_cached(ledger_text, tmp_path) == parse_ledger(ledger_text)
+    lines = _lines(ledger_text)
+    lines[1] = lines[1].replace("公示", "公布", 1)
+    with pytest.raises(LedgerBroken, match="line 2"):
+        parse_ledger_cached("".join(lines), tmp_path)
+
+
+def test_append_events_verifies_new_lines_against_given_previous(ledger_text):
+    """SPEC §5: append_events with the parsed previous events equals the full check."""
+    previous = parse_ledger(ledger_text)
+    bad = dataclasses.replace(previous[-1], seq=previous[-1].seq + 1)  # does not chain
+    with pytest.raises(LedgerBroken):
+        append_events(ledger_text, [bad], previous)
+    assert append_events(ledger_text, [], previous) == ledger_text
+
+
+# ---------------------------------------------------------------- public hash
+
+
+def _asdict_hash(obj) -> str:
+    """public_hash as first written: dataclasses.asdict, then canonical JSON."""
+    data = dataclasses.asdict(obj)
+    data.pop("source", None)
+    data.pop("approval", None)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=lambda v: v.isoformat() if isinstance(v, dt.date)
+                      else format(v.normalize(), "f") if hasattr(v, "normalize") else sorted(v))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_public_hash_is_unchanged_by_the_faster_encoding(content):
+    """SPEC §5: content hashes already in ledgers stay valid (same canonical JSON)."""
+    for obj in [*content.cases, *content.lists.values(), *content.corrections]:
+        assert public_hash(obj) == _asdict_hash(obj)
+
+
+# ---------------------------------------------------------------- per-case caches
+
+
+def test_cached_redaction_and_personal_values_equal_the_pure_stage(content, tmp_path):
+    """R-PII: cached (first run: computed; second: read back) equals pipeline.redact and
+    pipeline.pii on every fixture case."""
+    allow = frozenset({"0431-88886666"})
+    expected = redact_cases(list(content.cases), allow)
+    values = [personal_values(c) for c in content.cases]
+    for _run in range(2):
+        caches = CaseCaches(tmp_path)
+        assert caches.redact(list(content.cases), allow) == expected
+        assert caches.personal_values(list(content.cases)) == values
+    assert (tmp_path / "personal.pickle").is_file()
+
+
+def test_unchanged_cache_is_not_rewritten(tmp_path):
+    """A cache whose keys did not change keeps its file; new keys replace it."""
+    cache = Cache(tmp_path, "demo")
+    cache.save({b"k": 1})
+    before = (tmp_path / "demo.pickle").stat().st_mtime_ns
+    (tmp_path / "demo.pickle").touch()
+    touched = (tmp_path / "demo.pickle").stat().st_mtime_ns
+    Cache(tmp_path, "demo").save({b"k": 1})
+    assert (tmp_path / "demo.pickle").stat().st_mtime_ns == touched
+    Cache(tmp_path, "demo").save({b"k": 1, b"j": 2})
+    assert Cache(tmp_path, "demo").data == {b"k": 1, b"j": 2}
+    assert before  # the first save wrote the file
