@@ -8,15 +8,20 @@ so that one build reports every broken file at once.  Validation of the values i
 from __future__ import annotations
 
 import codecs
-import gc
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .errors import Problem
+
+# Strict YAML (libyaml, duplicate keys refused, shape checks) lives in yaml_safe; MAX_DEPTH
+# and load_yaml are re-exported for the callers that imported them from here.
+from .yaml_safe import MAX_DEPTH, YAMLShapeError, load_yaml  # noqa: F401
 
 LEDGER_NAME = "ledger.jsonl"
 CASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
@@ -30,6 +35,7 @@ class RawFile:
     source: str  # relative to the content dir, with forward slashes
     data: dict
     body: str = ""
+    digest: bytes = b""  # sha256 of a case file's bytes (validation results are cached by it)
 
 
 @dataclass
@@ -41,146 +47,6 @@ class RawContent:
     calendar: list[RawFile] = field(default_factory=list)
     ledger_text: str = ""
     problems: list[Problem] = field(default_factory=list)
-
-
-# libyaml's C parser when available (about 10× faster on 100,000 case files); the
-# constructors stay PyYAML's safe ones, so the result is the same.
-_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StrictLoader(_SafeBase):
-    """Safe loader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:  # "? [a, b]" or "{[1]: 2}": a list or mapping as a key
-            raise yaml.constructor.ConstructorError(
-                None, None, "a field name must be a single word, not a list or mapping",
-                key_node.start_mark,
-            ) from None
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-# Content files nest four levels at most.  Deeper documents are refused before they
-# reach code that recurses (repr; libyaml's C composer crashes the process somewhere
-# past 20,000 levels, so long texts are measured from parser events before composing),
-# and aliases may not multiply a document (a "billion laughs" bomb of 100 nodes expands
-# to 10^9 values): issue 11.
-MAX_DEPTH = 32
-_COMPOSE_SAFE_CHARS = 16_000  # a text this short cannot nest deep enough to crash
-_ALIAS_ALLOWANCE = 10_000  # values that aliases may add beyond doubling the document
-
-
-class YAMLShapeError(yaml.YAMLError):
-    """A document nested too deeply, recursive, or expanded too far by its aliases."""
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
-
-
-def _too_deep() -> YAMLShapeError:
-    return YAMLShapeError(f"nested more than {MAX_DEPTH} levels deep")
-
-
-def _check_depth_events(text: str) -> None:
-    """Raise YAMLShapeError if ``text`` nests deeper than MAX_DEPTH (parser events only)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_SafeBase):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _too_deep()
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-def _check_depth(root: yaml.Node) -> None:
-    """Raise YAMLShapeError if the tree ``root`` (no aliases) nests deeper than MAX_DEPTH."""
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _too_deep()
-        if not isinstance(node, yaml.ScalarNode):
-            stack.extend((kid, depth + 1) for kid in _children(node))
-
-
-def _check_aliases(root: yaml.Node) -> None:
-    """Raise YAMLShapeError if ``root`` has a recursive alias, nests deeper than MAX_DEPTH,
-    or its aliases more than double it (+10,000 values).  Iterative, each node once."""
-    size: dict[int, int] = {}
-    height: dict[int, int] = {}
-    opened: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        if id(node) in size:
-            stack.pop()
-            continue
-        kids = _children(node)
-        if id(node) not in opened:  # first visit: children first
-            opened.add(id(node))
-            for kid in kids:
-                if id(kid) in size:
-                    continue
-                if id(kid) in opened:  # open and not measured: an ancestor
-                    raise YAMLShapeError("a recursive alias (*name inside &name)")
-                stack.append(kid)
-            continue
-        stack.pop()  # second visit: every child is measured
-        size[id(node)] = 1 + sum(size[id(k)] for k in kids)
-        height[id(node)] = 1 + max((height[id(k)] for k in kids), default=0)
-        if height[id(node)] > MAX_DEPTH:
-            raise _too_deep()
-    if size[id(root)] > 2 * len(size) + _ALIAS_ALLOWANCE:
-        raise YAMLShapeError(
-            f"its aliases (*name) expand it to {size[id(root)]:,} values (a YAML bomb?)")
-
-
-def load_yaml(text: str) -> object:
-    """Parse ``text`` with the strict loader after the shape checks; raises yaml.YAMLError
-    (YAMLShapeError for a bomb or a too-deep document) or ValueError (e.g. 2026-02-30)."""
-    long_text = len(text) > _COMPOSE_SAFE_CHARS
-    if long_text:
-        _check_depth_events(text)
-    loader = _StrictLoader(text)
-    # Python's cycle collector rescans every object parsed so far on each pass, which made
-    # a 20,000-row list take 7x as long as 4,000 rows (issue 11).  A parsed document holds
-    # no reference cycle (recursive aliases are refused), so the collector waits.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if "&" in text:  # without an anchor there is no alias
-            _check_aliases(node)
-        elif not long_text:
-            _check_depth(node)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-        if collecting:
-            gc.enable()
 
 
 # Word's manual line break (vertical tab), form feeds and the Unicode line and paragraph
@@ -372,36 +238,73 @@ def _load_bureau(raw: RawContent, root: Path) -> None:
     raw.bureau = _read_raw(raw, path, root)
 
 
+def _case_paths(cases_dir: Path) -> list[tuple[str, ...]]:
+    """The parts below ``cases_dir`` of every ``*.md`` entry, in the order
+    ``sorted(cases_dir.rglob("*.md"))`` gives; folder links are not followed.
+
+    os.walk on strings: pathlib's per-path objects took seconds at 100,000 files (issue 9).
+    """
+    found = []
+    for folder, dirs, files in os.walk(cases_dir):
+        rel = os.path.relpath(folder, cases_dir)
+        prefix = () if rel == os.curdir else tuple(rel.split(os.sep))
+        found += [(*prefix, name) for name in (*dirs, *files) if name.endswith(".md")]
+    return sorted(found)
+
+
+def _read_case_bytes(path: str, folder_inside: bool, real_root: Path,
+                     source: str) -> tuple[bytes | None, Problem | None]:
+    """:func:`_read_bytes` without resolving a plain file (not a link) in a folder already
+    known to be inside the content dir: its real path is that folder's plus its name."""
+    if folder_inside:
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                with open(path, "rb") as f:
+                    return f.read(), None
+        except OSError:
+            pass  # _read_bytes says what is wrong
+    return _read_bytes(Path(path), real_root, source)
+
+
 def _load_cases(raw: RawContent, root: Path, cache: dict | None) -> None:
     cases_dir = root / "cases"
+    if not cases_dir.is_dir():
+        return
     real_root = root.resolve()
-    if cases_dir.is_dir():
-        _linked_folders(raw, cases_dir, root)
-    for path in sorted(cases_dir.rglob("*.md")) if cases_dir.is_dir() else ():
-        source = _rel(path, root)
-        parts = path.relative_to(cases_dir).parts
+    _linked_folders(raw, cases_dir, root)
+    inside: dict[str, bool] = {}  # year folder -> its real path is in the content dir
+    for parts in _case_paths(cases_dir):
+        source = "/".join(("cases", *parts))
         if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]):
             raw.problems.append(Problem(source, "", "case file outside cases/<year>/", "move it to cases/<year>/<id>.md"))
             continue
-        blob, problem = _read_bytes(path, real_root, source)
-        if _keep(raw, problem):
-            continue
-        key = hashlib.sha256(blob).digest() if cache is not None else None
-        if key in (cache or {}):
-            data, body = cache[key]
-            raw.cases.append(RawFile(source, data, body))
-            continue
-        text, problem = decode_text(blob, source)
-        if _keep(raw, problem):
-            continue
-        if not text.strip():
-            raw.problems.append(Problem(source, "", "the file is empty", "fill it in or delete it"))
-            continue
-        data, body, problem = split_front_matter(text, source)
+        folder = os.path.join(cases_dir, parts[0])
+        if parts[0] not in inside:
+            inside[parts[0]] = Path(os.path.realpath(folder)).is_relative_to(real_root)
+        blob, problem = _read_case_bytes(os.path.join(folder, parts[1]), inside[parts[0]],
+                                         real_root, source)
         if not _keep(raw, problem):
-            raw.cases.append(RawFile(source, data, body))
-            if cache is not None:
-                cache[key] = (data, body)
+            _add_case(raw, source, blob, cache)
+
+
+def _add_case(raw: RawContent, source: str, blob: bytes, cache: dict | None) -> None:
+    """Parse one case file's bytes (or take them from ``cache``) into ``raw``."""
+    key = hashlib.sha256(blob).digest()
+    if cache is not None and key in cache:
+        data, body = cache[key]
+        raw.cases.append(RawFile(source, data, body, key))
+        return
+    text, problem = decode_text(blob, source)
+    if _keep(raw, problem):
+        return
+    if not text.strip():
+        raw.problems.append(Problem(source, "", "the file is empty", "fill it in or delete it"))
+        return
+    data, body, problem = split_front_matter(text, source)
+    if not _keep(raw, problem):
+        raw.cases.append(RawFile(source, data, body, key))
+        if cache is not None:
+            cache[key] = (data, body)
 
 
 def _linked_folders(raw: RawContent, cases_dir: Path, root: Path) -> None:
