@@ -58,9 +58,11 @@ _NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # (slower) NFKC step is skipped.
 _NFKC_NEEDED = re.compile("[^\x00-\x7f\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019"
                           "\u300a-\u3011\u3014\u3015\u2014\u00b7" + re.escape(_PRESERVE) + "]")
-
-
-_NFKC_RUN_RE = re.compile(f"[^{re.escape(_PRESERVE)}]?{_NFKC_NEEDED.pattern}+")
+# Maximal runs of such characters (a plain character class, which the regex engine
+# scans for quickly); see _normalise_runs for the character before each run.
+_NFKC_RUN_RE = re.compile(_NFKC_NEEDED.pattern + "+")
+_PRESERVE_SET = frozenset(_PRESERVE)
+_LINE_BREAKS = ("\r", "\u2028", "\u2029", "\x85")
 
 
 def normalise_text(text: str) -> str:
@@ -73,13 +75,31 @@ def normalise_text(text: str) -> str:
     """
     text = _INVISIBLE_RE.sub("", text)
     if _NFKC_NEEDED.search(text):
-        # Only runs of characters NFKC may change are normalised (with the character
-        # before them, which a combining mark may join): the same result as protecting
-        # _PRESERVE and normalising the whole text, several times faster on pages.
-        text = _NFKC_RUN_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-        text = _OTHER_DIGIT_RE.sub(lambda m: str(unicodedata.decimal(m.group())), text)
-        text = _INVISIBLE_RE.sub("", text)  # NFKC can map a filler onto another one
-    return _NEWLINES_RE.sub("\n", text)
+        text = _normalise_runs(text)
+    if any(brk in text for brk in _LINE_BREAKS):  # rare: skip the slower regex pass
+        text = _NEWLINES_RE.sub("\n", text)
+    return text
+
+
+def _normalise_runs(text: str) -> str:
+    """NFKC, other digits to ASCII and invisibles removed, in the runs that can change.
+
+    Each run is normalised with the character before it (a combining mark may join it)
+    unless that is in ``_PRESERVE``: the same result as protecting _PRESERVE and
+    normalising the whole text, several times faster on pages.  Characters outside the
+    runs are ASCII, CJK and common punctuation, which none of the three steps changes.
+    """
+    pieces, pos = [], 0
+    for m in _NFKC_RUN_RE.finditer(text):
+        start = m.start()
+        if start > pos and text[start - 1] not in _PRESERVE_SET:
+            start -= 1
+        run = unicodedata.normalize("NFKC", text[start:m.end()])
+        run = _OTHER_DIGIT_RE.sub(lambda d: str(unicodedata.decimal(d.group())), run)
+        pieces += (text[pos:start], _INVISIBLE_RE.sub("", run))  # NFKC can make a filler
+        pos = m.end()
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 # ------------------------------------------------------------- the rule engine
