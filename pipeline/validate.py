@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
 
 from .catalogue import (
-    APPROVAL_FIELDS,
     COMMON_CASE_FIELDS,
-    LIST_SCHEMAS,
     OTHER_CATEGORIES,
     PARTY_FIELDS,
     RESULT_FIELDS,
@@ -30,83 +27,23 @@ from .model import (
     PENALTY_CATEGORIES,
     RANDOM_OUTCOMES,
     STATUSES,
-    Approval,
     Bureau,
     Case,
     Content,
     Correction,
-    ListChange,
-    ListDoc,
     Party,
     Result,
 )
-from .values import check_credit_code, check_link, check_slug, controls_in, parse_amount, parse_date
+from .validate_fields import Checker, credit_field
+from .validate_lists import validate_list
+from .values import check_link, controls_in, parse_amount, parse_date
 
 BUREAU_REQUIRED = ("name", "credit_code", "duties", "units", "jurisdiction", "region",
                    "address", "phone", "report", "site")
 BUREAU_FIELDS = frozenset(BUREAU_REQUIRED) | {"postcode", "email", "office_hours", "approval"}
 SITE_REQUIRED = ("title", "identifier", "icp", "psb", "host")
-LIST_ENVELOPE = frozenset({"title", "updated_on", "intro", "history", "approval", "rows", "rules"})
 CORRECTION_FIELDS = frozenset({"id", "case", "received_on", "applicant", "contact", "claim",
                                "evidence", "decision", "decided_on", "changes", "reply_on", "reply"})
-
-
-@dataclass
-class _Checker:
-    """Collects problems for one file while reading its fields."""
-
-    source: str
-    problems: list[Problem]
-    record_id: str = ""
-
-    def add(self, field: str, message: str, fix: str = "") -> None:
-        self.problems.append(Problem(self.source, field, message, fix, self.record_id))
-
-    def unknown(self, data: dict, allowed: frozenset[str], prefix: str = "") -> None:
-        for key in sorted(set(data) - allowed, key=str):
-            self.add(prefix + str(key), "unknown field",
-                     f"remove it or correct the spelling; allowed: {', '.join(sorted(allowed))}")
-
-    def text(self, data: dict, key: str, required: bool = False, prefix: str = "") -> str:
-        value = data.get(key)
-        if value is None or value == "":
-            if required:
-                self.add(prefix + key, "required field is missing or empty", "fill it in")
-            return ""
-        if isinstance(value, (dict, list)):
-            self.add(prefix + key, "expected text", "write a single value")
-            return ""
-        return str(value).strip()
-
-    def date(self, data: dict, key: str, required: bool = False, prefix: str = "") -> dt.date | None:
-        value = data.get(key)
-        if value in (None, ""):
-            if required:
-                self.add(prefix + key, "required date is missing", "write it as YYYY-MM-DD")
-            return None
-        try:
-            return parse_date(value)
-        except ValueError as exc:
-            self.add(prefix + key, str(exc), "write it as YYYY-MM-DD")
-            return None
-
-    def choice(self, data: dict, key: str, options, default: str | None = None, prefix: str = "") -> str:
-        value = data.get(key, default)
-        if value not in options:
-            self.add(prefix + key, f"{value!r} is not allowed", f"use one of: {', '.join(options)}")
-            return default or options[0]
-        return value
-
-    def approval(self, data: dict) -> Approval:
-        value = data.get("approval") or {}
-        if not isinstance(value, dict):
-            self.add("approval", "expected a mapping", "see docs/content-format.md")
-            return Approval()
-        self.unknown(value, frozenset(APPROVAL_FIELDS), "approval.")
-        return Approval(
-            *(self.text(value, k, prefix="approval.") for k in APPROVAL_FIELDS[:3]),
-            approved_on=self.date(value, "approved_on", prefix="approval."),
-        )
 
 
 def validate_content(raw: RawContent, as_of: dt.date) -> Content:
@@ -116,7 +53,7 @@ def validate_content(raw: RawContent, as_of: dt.date) -> Content:
         if f is not None:
             _controls(f, problems)
     bureau = _bureau(raw.bureau, problems) if raw.bureau else Bureau({})
-    lists = {kind: _list(kind, f, problems) for kind, f in raw.lists.items()}
+    lists = {kind: validate_list(kind, f, problems) for kind, f in raw.lists.items()}
     lists = {k: v for k, v in lists.items() if v is not None}
     cases = [c for c in (_case(f, as_of, problems) for f in raw.cases) if c is not None]
     corrections = [c for c in (_correction(f, problems) for f in raw.corrections) if c]
@@ -136,13 +73,13 @@ def _controls(f: RawFile, problems: list[Problem]) -> None:
 
 
 def _bureau(f: RawFile, problems: list[Problem]) -> Bureau:
-    ck = _Checker(f.source, problems)
+    ck = Checker(f.source, problems)
     ck.unknown(f.data, BUREAU_FIELDS)
     for key in BUREAU_REQUIRED:
         if not f.data.get(key):
             ck.add(key, "required field is missing or empty", "see docs/content-format.md")
     if f.data.get("credit_code"):
-        _credit(ck, f.data, "credit_code")
+        credit_field(ck, f.data, "credit_code")
     # Shapes the templates, the feed and the sitemap rely on (issue 11: a site or report
     # that was not a mapping crashed the build with an AttributeError).
     for key in ("site", "report"):
@@ -162,91 +99,7 @@ def _bureau(f: RawFile, problems: list[Problem]) -> Bureau:
             ck.add("site.url", str(exc), "the address the site is published at, https://…")
     return Bureau(dict(f.data), f.source)
 
-
-def _credit(ck: _Checker, data: dict, key: str, prefix: str = "") -> str:
-    value = str(data.get(key) or "").strip()
-    try:
-        return check_credit_code(value)
-    except ValueError as exc:
-        ck.add(prefix + key, str(exc), "copy the code from the business licence")
-        return value
-
-
-def _list(kind: str, f: RawFile, problems: list[Problem]) -> ListDoc | None:
-    ck = _Checker(f.source, problems)
-    schema = LIST_SCHEMAS.get(kind)
-    if schema is None:
-        ck.add("", f"unknown list file {kind}.yaml",
-               f"name it one of: {', '.join(sorted(LIST_SCHEMAS))}")
-        return None
-    ck.unknown(f.data, LIST_ENVELOPE)
-    rows = f.data.get("rows")
-    if not isinstance(rows, list) or not rows:
-        ck.add("rows", "a list needs at least one row", "add entries under rows:")
-        rows = []
-    clean_rows = []
-    for i, row in enumerate(rows, 1):
-        prefix = f"rows[{i}]."
-        if not isinstance(row, dict):
-            ck.add(f"rows[{i}]", "expected a mapping of field: value", "see docs/content-format.md")
-            continue
-        ck.unknown(row, schema.fields, prefix)
-        for key in schema.required:
-            if row.get(key) in (None, "", []):
-                ck.add(prefix + key, "required field is missing or empty", "fill it in")
-        _row_values(ck, kind, row, prefix)
-        clean_rows.append(row)
-    history = tuple(_history(ck, f.data.get("history") or []))
-    return ListDoc(
-        kind=kind, title=ck.text(f.data, "title") or schema.title, source=f.source,
-        updated_on=ck.date(f.data, "updated_on", required=True) or dt.date.min,
-        rows=tuple(clean_rows), intro=ck.text(f.data, "intro"), rules=ck.text(f.data, "rules"),
-        history=history, approval=ck.approval(f.data),
-    )
-
-
-# List fields that name a page of the site (items/<code>/ …) or are links, and the
-# nested lists the templates loop over (issue 11: a number there was a TypeError).
-PAGE_KEYS = {"items": "code", "random": "code", "guides": "id", "flows": "id"}
-NESTED_ITEMS = {"discretion": "mappings", "steps": "mappings", "materials": "texts", "process": "texts"}
-
-
-def _row_values(ck: _Checker, kind: str, row: dict, prefix: str) -> None:
-    for key, shape in NESTED_ITEMS.items():
-        value = row.get(key)
-        if value is not None and not (isinstance(value, list) and all(
-                isinstance(v, dict) == (shape == "mappings") and not isinstance(v, list) for v in value)):
-            ck.add(prefix + key, f"expected a list of {shape}", "see docs/content-format.md")
-    checks = [(PAGE_KEYS.get(kind), check_slug, "use letters, digits and '-', e.g. XZCF-001")]
-    if kind == "bases":
-        checks.append(("link", check_link, "write the full address, https://…"))
-    for key, check, fix in checks:
-        if key and row.get(key) not in (None, ""):
-            try:
-                check(row[key])
-            except ValueError as exc:
-                ck.add(prefix + key, str(exc), fix)
-
-
-def _history(ck: _Checker, entries) -> list[ListChange]:
-    out = []
-    for i, entry in enumerate(entries if isinstance(entries, list) else [], 1):
-        prefix = f"history[{i}]."
-        if not isinstance(entry, dict):
-            ck.add(prefix[:-1], "expected a mapping", "see docs/content-format.md")
-            continue
-        ck.unknown(entry, frozenset({"date", "summary", "cause", "effective_on"}), prefix)
-        cause = ck.choice(entry, "cause", ("law", "function", "other"), "other", prefix)
-        effective = ck.date(entry, "effective_on", prefix=prefix)
-        if cause != "other" and effective is None:
-            ck.add(prefix + "effective_on", "a change of law or function needs its effective date (R-LIST)",
-                   "add effective_on: YYYY-MM-DD")
-        out.append(ListChange(ck.date(entry, "date", True, prefix) or dt.date.min,
-                              ck.text(entry, "summary", True, prefix), cause, effective))
-    return out
-
-
-def _party(ck: _Checker, data) -> Party:
+def _party(ck: Checker, data) -> Party:
     if not isinstance(data, dict):
         ck.add("party", "required mapping is missing", "add party: with kind and name")
         return Party("organisation", "")
@@ -259,7 +112,7 @@ def _party(ck: _Checker, data) -> Party:
             ck.add("party.credit_code", "a natural person has no 统一社会信用代码 or legal representative",
                    "remove it, or set party.kind to organisation / individual_business")
     elif code:
-        code = _credit(ck, data, "credit_code", "party.")
+        code = credit_field(ck, data, "credit_code", "party.")
         if kind == "individual_business" and not code.startswith("92"):
             ck.add("party.credit_code", "a 个体工商户's code starts with 92",
                    "check the code or set party.kind to organisation")
@@ -270,7 +123,7 @@ def _party(ck: _Checker, data) -> Party:
                  ck.text(data, "legal_rep", prefix="party."), ck.text(data, "operator", prefix="party."))
 
 
-def _result(ck: _Checker, data) -> Result:
+def _result(ck: Checker, data) -> Result:
     if not isinstance(data, dict):
         ck.add("result", "required mapping is missing", "add result: with category and summary")
         return Result()
@@ -298,7 +151,7 @@ def _result(ck: _Checker, data) -> Result:
 def _case(f: RawFile, as_of: dt.date, problems: list[Problem]) -> Case | None:
     data = f.data
     stem = f.source.rsplit("/", 1)[-1][:-3]
-    ck = _Checker(f.source, problems, str(data.get("id", stem)))
+    ck = Checker(f.source, problems, str(data.get("id", stem)))
     ctype = ck.choice(data, "type", CASE_TYPES)
     ck.unknown(data, COMMON_CASE_FIELDS | TYPE_FIELDS[ctype])
     case_id = ck.text(data, "id", True)
@@ -341,7 +194,7 @@ def _case(f: RawFile, as_of: dt.date, problems: list[Problem]) -> Case | None:
     return case
 
 
-def _case_rules(ck: _Checker, case: Case, as_of: dt.date) -> None:
+def _case_rules(ck: Checker, case: Case, as_of: dt.date) -> None:
     if case.disclose == "none" and not case.disclose_reason:
         ck.add("disclose_reason", "disclose: none needs the reason (R-NOPUB)", "add disclose_reason: …")
     if case.status != "active":
@@ -361,7 +214,7 @@ def _case_rules(ck: _Checker, case: Case, as_of: dt.date) -> None:
 
 
 def _correction(f: RawFile, problems: list[Problem]) -> Correction | None:
-    ck = _Checker(f.source, problems, str(f.data.get("id", "")))
+    ck = Checker(f.source, problems, str(f.data.get("id", "")))
     ck.unknown(f.data, CORRECTION_FIELDS)
     changes = f.data.get("changes") or []
     if not isinstance(changes, list) or not all(isinstance(c, dict) and "field" in c for c in changes):
@@ -380,7 +233,7 @@ def _correction(f: RawFile, problems: list[Problem]) -> Correction | None:
 def _calendar(files: list[RawFile], problems: list[Problem]) -> dict:
     out = {}
     for f in files:
-        ck = _Checker(f.source, problems)
+        ck = Checker(f.source, problems)
         ck.unknown(f.data, frozenset({"year", "source", "holidays", "workdays"}))
         year = f.data.get("year")
         if not isinstance(year, int):
