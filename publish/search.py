@@ -5,7 +5,9 @@ whole site in memory (SPEC §9: about 160 KiB per page, 16 GiB at 100,000 pages)
 
 * ``pagefind/``        — the *primary* bundle: every page marked ``data-pagefind-body``
                           outside ``cases/`` (事前公开 lists, 执法事项, guides, flowcharts …);
-* ``pagefind/<year>/`` — one bundle per decision year with that year's live case pages.
+* ``pagefind/<year>/`` — one bundle per decision year with that year's live case pages;
+                          a year with more than SEARCH_SHARD_PAGES cases gets one bundle
+                          per decision month instead (``pagefind/<year>-<mm>/``).
 
 The search page loads the primary bundle and merges the year bundles in the browser
 (``pagefind.mergeIndex``).  With ``SEARCH_SHARD_BY_YEAR = False`` one run indexes
@@ -26,7 +28,7 @@ import json
 import os
 import re
 import subprocess
-from collections import Counter
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,7 @@ class Shard:
     subdir: str  # bundle directory relative to the site root
     glob: str  # Pagefind --glob, relative to the site root
     expected_pages: int  # pages with data-pagefind-body that the glob covers
+    pages: tuple[str, ...] = ()  # if set: exactly these pages (site-relative), not the glob
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,32 @@ def pagefind_binary() -> Path:
 
 
 def case_years(site) -> list[int]:
-    """Decision years of the live cases, newest first (one index shard each)."""
+    """Decision years of the live cases, newest first."""
     return sorted({c.decided_on.year for c in site.cases}, reverse=True)
+
+
+def case_shards(cases, max_pages: int) -> dict[str, list]:
+    """{bundle name: its cases}, newest first: one bundle per decision year ("2025"), or
+    one per month ("2025-03") for a year with more than ``max_pages`` cases.
+
+    Small bundles keep a correction cheap (only its bundle is indexed again) and a
+    year-filtered search small; months keep the split stable as cases are added.
+    """
+    by_year: dict[int, list] = {}
+    for case in cases:
+        by_year.setdefault(case.decided_on.year, []).append(case)
+    shards: dict[str, list] = {}
+    for year, year_cases in by_year.items():
+        if len(year_cases) <= max_pages:
+            shards[str(year)] = year_cases
+            continue
+        for case in year_cases:
+            shards.setdefault(f"{year}-{case.decided_on.month:02d}", []).append(case)
+    return {name: sorted(shards[name], key=lambda c: c.id) for name in sorted(shards, reverse=True)}
+
+
+def _case_page(case) -> str:
+    return f"cases/{case.decided_on.year}/{case.id}/index.html"
 
 
 def _marked_pages(out: Path, top: str) -> int:
@@ -98,13 +125,13 @@ def _marked_pages(out: Path, top: str) -> int:
     return sum(1 for p in (out / top).rglob("*.html") if MARKER in p.read_bytes())
 
 
-def plan_shards(site, out: Path, by_year: bool) -> list[Shard]:
+def plan_shards(site, out: Path, by_year: bool, max_pages: int = 5000) -> list[Shard]:
     """The Pagefind runs for the site rendered at ``out``, primary bundle first.
 
     Case pages are counted from ``site.cases`` (live cases only: withdrawal notices
     share the year folders but must not be indexed); other pages are counted by
     reading the rendered files for the marker.  Top-level HTML files (home, 404)
-    are never indexed.
+    are never indexed.  Case bundles: see case_shards.
     """
     out = Path(out)
     skip = {"cases", BUNDLE_DIR, "theme"}
@@ -112,13 +139,14 @@ def plan_shards(site, out: Path, by_year: bool) -> list[Shard]:
     counts = {top: _marked_pages(out, top) for top in tops}
     tops = [top for top in tops if counts[top]]
     main_pages = sum(counts.values())
-    per_year = Counter(c.decided_on.year for c in site.cases)
     if not by_year:
         return [Shard("main", BUNDLE_DIR, "{" + ",".join(tops + ["cases"]) + "}/**/*.html",
                       main_pages + len(site.cases))]
     shards = [Shard("main", BUNDLE_DIR, "{" + ",".join(tops) + "}/**/*.html", main_pages)]
-    shards += [Shard(str(year), f"{BUNDLE_DIR}/{year}", f"cases/{year}/**/*.html", per_year[year])
-               for year in case_years(site)]
+    for name, cases in case_shards(site.cases, max_pages).items():
+        pages = tuple(_case_page(c) for c in cases)
+        shards.append(Shard(name, f"{BUNDLE_DIR}/{name}", f"cases/{name[:4]}/**/*.html",
+                            len(cases), pages if "-" in name else ()))
     return shards
 
 
@@ -147,9 +175,7 @@ def run_shard(binary: Path, out: Path, shard: Shard, nested: set[str] = frozense
     Raises SearchIndexError if Pagefind fails, or indexed a different number of
     pages than planned, or found no words at all (a misplaced data-pagefind-body).
     """
-    args = [str(binary), "--site", str(out), "--glob", shard.glob,
-            "--output-subdir", shard.subdir, "--force-language", "zh"]
-    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    proc = _run_pagefind(binary, out, shard)
     stats = parse_stats(proc.stdout)
     if proc.returncode != 0 or "page" not in stats:
         tail = (proc.stderr or proc.stdout).strip()[-800:]
@@ -176,6 +202,23 @@ def run_shard(binary: Path, out: Path, shard: Shard, nested: set[str] = frozense
                       stats.get("sort", 0), _bundle_bytes(out / shard.subdir, nested))
 
 
+def _run_pagefind(binary: Path, out: Path, shard: Shard) -> subprocess.CompletedProcess:
+    """Run Pagefind for one shard.  A shard of listed pages reads a temporary site of
+    hard links to them (same relative paths, so the same URLs), beside ``out``."""
+    base = [str(binary), "--force-language", "zh"]
+    if not shard.pages:
+        return subprocess.run(base + ["--site", str(out), "--glob", shard.glob,
+                                      "--output-subdir", shard.subdir],
+                              capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=out.parent) as tmp:
+        for rel in shard.pages:
+            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / rel, Path(tmp) / rel)
+        return subprocess.run(base + ["--site", tmp, "--glob", "**/*.html",
+                                      "--output-path", str(out / shard.subdir)],
+                              capture_output=True, text=True, check=False)
+
+
 # What the search page loads: the primary bundle's library, worker and WebAssembly, and
 # every bundle's entry file, metadata and index/filter/fragment chunks.  Pagefind also
 # writes its own ready-made user interfaces into every bundle; the site does not use
@@ -194,7 +237,7 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
 
 
 def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
-                keys: dict | None = None) -> list[ShardStats]:
+                keys: dict | None = None, max_pages: int = 5000) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
@@ -208,7 +251,7 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     version, its arguments and the pages it reads, and is canonicalised (see below).
     """
     binary = pagefind_binary()
-    shards = plan_shards(site, out, by_year)
+    shards = plan_shards(site, out, by_year, max_pages)
     nested = {s.subdir.rsplit("/", 1)[-1] for s in shards if s.subdir != BUNDLE_DIR}
     old_keys = load_manifest(previous)
     stats = []
@@ -242,6 +285,8 @@ def _pagefind_version() -> str:
 def shard_pages(out: Path, shard: Shard) -> list[Path]:
     """The HTML files the shard's glob covers (the pages Pagefind reads), sorted."""
     out = Path(out)
+    if shard.pages:
+        return [out / rel for rel in sorted(shard.pages)]
     inner = shard.glob.split("/**/", 1)[0]
     tops = inner[1:-1].split(",") if inner.startswith("{") else [inner]
     return sorted(p for top in tops if top for p in (out / top).rglob("*.html"))

@@ -20,6 +20,7 @@ DEFAULTS = {
     "PURGE_COMMAND": None,  # argument list of a CDN purge command; URLs are appended
     "LOCK_TIMEOUT": 600,  # seconds a publish waits for another run to finish
     "SEARCH_SHARD_BY_YEAR": True,  # one Pagefind index per decision year, merged in the browser
+    "SEARCH_SHARD_PAGES": 5000,  # a year with more cases gets one index per month
     "BUILD_WORKERS": 2,  # processes rendering case pages
 }
 

@@ -8,10 +8,16 @@ of a year with a corrected case is indexed again, and the result equals a full b
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
+from urllib.parse import urlencode
 
 from publish import incremental, search
-from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, build_site, copy_content
+from publish.build import prepare
+from publish.settings import load_settings
+from tests.browser import browser, serve
+from tests.support import DEMO_CONTENT, FIXTURE_AS_OF, FIXTURE_CONTENT, build_site, copy_content
+from tests.test_search_browser import WAIT_DONE
 
 EDITED = "cases/2025/2025-0009.md"  # a published 2025 case of the fixture
 NEW_WORD = "重新核定为柒仟伍佰元"
@@ -92,3 +98,88 @@ def test_new_pagefind_version_indexes_everything_again(tmp_path, monkeypatch):
     monkeypatch.setattr(search, "_pagefind_version", lambda: "99.0.0")
     build_site(content, out, FIXTURE_AS_OF)
     assert set(_inodes(out, "pagefind/2026").values()).isdisjoint(before.values())
+
+
+# ---------------------------------------------------------------------------
+# Month bundles for large years (SEARCH_SHARD_PAGES)
+# ---------------------------------------------------------------------------
+
+SMALL = 4  # the demo's years have more live cases than this: each is split by month
+
+
+def _monthly(tmp_path, content=DEMO_CONTENT):
+    out = tmp_path / "monthly"
+    build_site(content, out, settings=load_settings(SEARCH_SHARD_PAGES=SMALL))
+    return out
+
+
+def test_large_years_get_one_bundle_per_month(tmp_path):
+    """SPEC §9 / issue 9: a year with more cases than SEARCH_SHARD_PAGES is indexed per
+    decision month; each month bundle holds exactly that month's live cases."""
+    out = _monthly(tmp_path)
+    prepared = prepare(DEMO_CONTENT, FIXTURE_AS_OF)
+    plan = search.case_shards(prepared.site.cases, SMALL)
+    assert any("-" in name for name in plan) and list(plan) == sorted(plan, reverse=True)
+    for name, cases in plan.items():
+        entry = json.loads((out / "pagefind" / name / "pagefind-entry.json").read_text("utf-8"))
+        assert entry["languages"]["zh"]["page_count"] == len(cases)
+        urls = {json.loads(gzip.decompress(p.read_bytes())[12:])["url"]
+                for p in (out / "pagefind" / name / "fragment").glob("*.pf_fragment")}
+        assert urls == {f"/cases/{c.decided_on.year}/{c.id}/" for c in cases}, name
+        if "-" in name:
+            assert {f"{c.decided_on:%Y-%m}" for c in cases} == {name}
+
+
+def test_correction_reindexes_only_its_month(tmp_path):
+    """R-CORR at province scale: editing one case re-indexes its month's bundle only."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    settings = load_settings(SEARCH_SHARD_PAGES=1)
+    out = tmp_path / "site"
+    build_site(content, out, settings=settings)
+    bundles = [p.parent.name for p in sorted((out / "pagefind").glob("*/pagefind-entry.json"))]
+    assert "2025-10" in bundles and len(bundles) > 2
+    before = {b: _inodes(out, f"pagefind/{b}") for b in bundles}
+    _edit(content)  # a case decided 2025-10-20
+    build_site(content, out, settings=settings)
+    after = {b: _inodes(out, f"pagefind/{b}") for b in bundles}
+    assert [b for b in bundles if after[b] != before[b]] == ["2025-10"]
+    assert NEW_WORD[:4] in _indexed_text(out, "pagefind/2025-10")
+
+
+def test_month_bundles_find_what_year_bundles_find(tmp_path, demo_site):
+    """Readers get the same results (in the same order when sorted by date) whether a
+    year is one bundle or twelve; a year filter fetches only that year's month bundles."""
+    monthly = _monthly(tmp_path)
+    queries = [{"q": "医保"}, {"q": "医保", "sort": "new"}, {"q": "药房"}, {"year": "2025"},
+               {"q": "医保", "year": "2024", "sort": "old"}]
+    got = {}
+    for name, site in (("yearly", demo_site[0]), ("monthly", monthly)):
+        with serve(site, prefix="/g/") as base, browser() as b:
+            p = b.new_page()
+            fetched: list[str] = []
+            p.on("request", lambda r, f=fetched: f.append(r.url))
+            got[name] = [_all_hrefs(p, base, params) for params in queries]
+            if name == "monthly":
+                fetched.clear()
+                _all_hrefs(p, base, {"q": "医保", "year": "2025"})
+                bundles = {u.split("/pagefind/")[1].split("/")[0] for u in fetched if "/pagefind/" in u}
+                case_bundles = {x for x in bundles if x[:4].isdigit()}
+                assert case_bundles and all(x.startswith("2025-") for x in case_bundles), case_bundles
+    for params, yearly, monthly in zip(queries, got["yearly"], got["monthly"], strict=True):
+        # Relevance is scored per bundle (Pagefind), so only date order must match exactly.
+        same = (yearly == monthly) if "sort" in params else sorted(yearly) == sorted(monthly)
+        assert yearly and same, params
+
+
+def _all_hrefs(p, base: str, params: dict) -> list[str]:
+    """Every result link of a search, following the pager (order kept)."""
+    p.goto(base + "search/?" + urlencode(params))
+    hrefs: list[str] = []
+    while True:
+        p.wait_for_function(WAIT_DONE, arg=p.evaluate("location.search"))
+        hrefs += p.eval_on_selector_all("#search-results > li h3 a", "els => els.map(a => a.getAttribute('href'))")
+        if not p.locator("#search-pager a[rel=next]").count():
+            return hrefs
+        p.click("#search-pager a[rel=next]")
+        p.wait_for_function("n => new URLSearchParams(location.search).get('page') === n",
+                            arg=str(len(hrefs) // 10 + 1))

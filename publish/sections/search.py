@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.model import CASE_TYPE_LABELS
 
 from ..pages import Page, SiteData
-from ..search import build_index, case_years
+from ..search import build_index, case_shards, case_years
 
 ORDER = 90
 
@@ -54,15 +54,17 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
     """The search page (search/index.html) with its filter choices and index shards."""
     by_year = settings.get("SEARCH_SHARD_BY_YEAR", True)
     years = [str(y) for y in case_years(site)]
+    shards = list(case_shards(site.cases, settings.get("SEARCH_SHARD_PAGES", 5000))) if by_year else []
     options = filter_options(site)
     filters = [{"param": param, "name": name, "label": label, "choices": options[param]}
                for param, name, label in FILTERS]
     return [Page("search/index.html", "search", {
-        "filters": filters, "years": years, "shards": years if by_year else [],
+        "filters": filters, "years": years, "shards": shards,
     })]
 
 
 def postbuild(prepared, out: Path, settings: dict) -> None:
     """Build the Pagefind index over the staged site (raises SearchIndexError)."""
     build_index(prepared.site, Path(out), settings.get("SEARCH_SHARD_BY_YEAR", True),
-                previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"))
+                previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"),
+                max_pages=settings.get("SEARCH_SHARD_PAGES", 5000))

@@ -53,9 +53,10 @@ function start(form) {
   }));
   const engine = async (year) => {
     const pf = await primary();
-    // A search filtered to one year needs only that year's bundle (saves the others'
-    // metadata at province scale); any other search merges every year.
-    const needed = year ? shards.filter((s) => s === year) : shards;
+    // A search filtered to one year needs only that year's bundle, or its month bundles
+    // ("2025-03") in a large year (saves the others' metadata at province scale); any
+    // other search merges every bundle.
+    const needed = year ? shards.filter((s) => s === year || s.startsWith(`${year}-`)) : shards;
     for (const shard of needed) {
       if (!merged.has(shard)) {
         known.clear(); // a newly merged bundle may know more words
@@ -79,7 +80,8 @@ function start(form) {
     ui.status.textContent = "正在搜索……";
     try {
       const pf = await engine(state.filters.year);
-      const results = await runSearch(pf, known, state, ui, years);
+      // Date order is built bundle by bundle, newest first (see find()).
+      const results = await runSearch(pf, known, state, ui, shards.length ? shards : years);
       const pages = Math.max(1, Math.ceil(results.length / PAGE_SIZE));
       const page = Math.min(state.page, pages);
       const slice = results.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
@@ -269,23 +271,23 @@ function pageUrl(page) {
 
 // ---- searching ------------------------------------------------------------
 
-async function runSearch(pf, known, state, ui, years) {
+async function runSearch(pf, known, state, ui, parts) {
   const filters = {};
   for (const select of ui.selects) {
     const value = state.filters[select.name];
     if (value) filters[select.dataset.filter] = value;
   }
-  if (!state.q) return find(pf, null, filters, state.sort, years);
+  if (!state.q) return find(pf, null, filters, state.sort, parts);
   // An amount ("52000", "52,000元") is looked up as that exact number: Pagefind would
   // otherwise fall back to any number the digits start with ("5", "52").
   const amount = /^\s*(\d[\d,，]*)\s*元?\s*$/u.exec(state.q);
   const digits = amount && amount[1].replace(/[,，]/g, "");
   const { term, pieces } = amount ? { term: `"${digits}"`, pieces: [digits] }
     : await indexWords(pf, known, state.q);
-  let found = term ? await find(pf, term, filters, state.sort, years) : [];
+  let found = term ? await find(pf, term, filters, state.sort, parts) : [];
   const fallback = browserWords(state.q);
   if (!found.length && fallback && fallback !== term) {
-    found = await find(pf, fallback, filters, state.sort, years);
+    found = await find(pf, fallback, filters, state.sort, parts);
   }
   found = await keepMatching(found.map(memo), pieces);
   return state.sort ? found : rerank(found, state.q);
@@ -305,19 +307,22 @@ async function keepMatching(results, pieces) {
   });
 }
 
-async function find(pf, term, filters, sort, years) {
+async function find(pf, term, filters, sort, parts) {
   if (!sort) {
     return (await pf.search(term, { filters })).results;
   }
-  // Pagefind sorts each merged bundle on its own and interleaves them, so a
-  // date order over several year bundles is built here: one search per year,
-  // newest (or oldest) year first.  Pages without a decision date (lists) drop out.
+  // Pagefind sorts each merged bundle on its own and interleaves them, so a date order
+  // over several bundles is built here: one search per bundle — a year ("2025") or a
+  // month of a large year ("2025-03", matched by the 月份 filter) — newest first (or
+  // oldest first).  Pages without a decision date (lists) drop out.
   const dir = sort === "old" ? "asc" : "desc";
-  let order = filters["年份"] ? [filters["年份"]] : years.slice();
+  const year = filters["年份"];
+  let order = parts.filter((p) => !year || p === year || p.startsWith(`${year}-`));
   if (dir === "asc") order = order.reverse();
   const out = [];
-  for (const year of order) {
-    const found = await pf.search(term, { filters: { ...filters, 年份: year }, sort: { date: dir } });
+  for (const part of order) {
+    const only = { 年份: part.slice(0, 4), ...(part.length > 4 ? { 月份: part } : {}) };
+    const found = await pf.search(term, { filters: { ...filters, ...only }, sort: { date: dir } });
     out.push(...found.results);
   }
   return out;
