@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,11 @@ class RawFile:
     data: dict
     body: str = ""
     digest: bytes = b""  # sha256 of a case file's bytes (validation results are cached by it)
+
+    @property
+    def key(self) -> bytes:
+        """What a case file's own checks depend on: its bytes (by hash) and its path."""
+        return self.digest + self.source.encode("utf-8")
 
 
 @dataclass
@@ -169,7 +175,8 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def load_content(root: Path, parse_cache: dict | None = None) -> RawContent:
+def load_content(root: Path, parse_cache: dict | None = None,
+                 validated: Container[bytes] | None = None) -> RawContent:
     """Read every source file under ``root``.
 
     Returns a RawContent whose ``problems`` lists every unreadable file; the
@@ -177,7 +184,9 @@ def load_content(root: Path, parse_cache: dict | None = None) -> RawContent:
     hidden files) are ignored; case files must sit in ``cases/<year>/``.
     ``parse_cache`` (optional, {sha256 of file bytes: (data, body)}) is consulted and
     filled for case files, so an unchanged file is never parsed twice; parsed data
-    is treated as read-only.
+    is treated as read-only.  A case file whose ``RawFile.key`` is in ``validated`` is not
+    parsed at all (its data is left empty): validation takes it from the same mapping
+    (``pipeline.validate.validate_content(..., known=validated)``).
     """
     root = Path(root)
     raw = RawContent()
@@ -191,7 +200,7 @@ def load_content(root: Path, parse_cache: dict | None = None) -> RawContent:
             raw.lists[path.stem] = item
     raw.corrections = _read_all(raw, root / "corrections", root)
     raw.calendar = _read_all(raw, root / "calendar", root)
-    _load_cases(raw, root, parse_cache)
+    _load_cases(raw, root, parse_cache, validated)
     _load_ledger(raw, root)
     return raw
 
@@ -266,7 +275,8 @@ def _read_case_bytes(path: str, folder_inside: bool, real_root: Path,
     return _read_bytes(Path(path), real_root, source)
 
 
-def _load_cases(raw: RawContent, root: Path, cache: dict | None) -> None:
+def _load_cases(raw: RawContent, root: Path, cache: dict | None,
+                validated: Container[bytes] | None) -> None:
     cases_dir = root / "cases"
     if not cases_dir.is_dir():
         return
@@ -284,12 +294,17 @@ def _load_cases(raw: RawContent, root: Path, cache: dict | None) -> None:
         blob, problem = _read_case_bytes(os.path.join(folder, parts[1]), inside[parts[0]],
                                          real_root, source)
         if not _keep(raw, problem):
-            _add_case(raw, source, blob, cache)
+            _add_case(raw, source, blob, cache, validated)
 
 
-def _add_case(raw: RawContent, source: str, blob: bytes, cache: dict | None) -> None:
+def _add_case(raw: RawContent, source: str, blob: bytes, cache: dict | None,
+              validated: Container[bytes] | None) -> None:
     """Parse one case file's bytes (or take them from ``cache``) into ``raw``."""
     key = hashlib.sha256(blob).digest()
+    unparsed = RawFile(source, {}, "", key)
+    if validated is not None and unparsed.key in validated:
+        raw.cases.append(unparsed)  # validation has its Case
+        return
     if cache is not None and key in cache:
         data, body = cache[key]
         raw.cases.append(RawFile(source, data, body, key))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping, MutableMapping
 
 from .catalogue import (
     COMMON_CASE_FIELDS,
@@ -46,16 +47,23 @@ CORRECTION_FIELDS = frozenset({"id", "case", "received_on", "applicant", "contac
                                "evidence", "decision", "decided_on", "changes", "reply_on", "reply"})
 
 
-def validate_content(raw: RawContent, as_of: dt.date) -> Content:
-    """Validate everything; return Content or raise ContentInvalid with all problems."""
+def validate_content(raw: RawContent, as_of: dt.date,
+                     known: MutableMapping[bytes, Case] | None = None) -> Content:
+    """Validate everything; return Content or raise ContentInvalid with all problems.
+
+    ``known`` (optional, {RawFile.key: Case}) remembers the case files that passed every
+    check of their own, so an unchanged file is only re-checked against ``as_of`` and the
+    cross-record checks; it is consulted and filled here.  Pass the mapping that
+    :func:`pipeline.load.load_content` was given (it skips parsing those files).
+    """
     problems = list(raw.problems)
     for f in [raw.bureau, *raw.lists.values(), *raw.cases, *raw.corrections, *raw.calendar]:
-        if f is not None:
+        if f is not None and not _is_known(f, known):
             _controls(f, problems)
     bureau = _bureau(raw.bureau, problems) if raw.bureau else Bureau({})
     lists = {kind: validate_list(kind, f, problems) for kind, f in raw.lists.items()}
     lists = {k: v for k, v in lists.items() if v is not None}
-    cases = [c for c in (_case(f, as_of, problems) for f in raw.cases) if c is not None]
+    cases = [c for c in (_known_case(f, as_of, problems, known) for f in raw.cases) if c is not None]
     corrections = [c for c in (_correction(f, problems) for f in raw.corrections) if c]
     calendar = _calendar(raw.calendar, problems)
     _cross_check(cases, lists, corrections, problems)
@@ -63,6 +71,31 @@ def validate_content(raw: RawContent, as_of: dt.date) -> Content:
         raise ContentInvalid(problems)
     cases.sort(key=lambda c: (c.decided_on, c.id))
     return Content(bureau, lists, tuple(cases), tuple(corrections), calendar)
+
+
+def _is_known(f: RawFile, known: Mapping[bytes, Case] | None) -> bool:
+    return known is not None and bool(f.digest) and f.key in known
+
+
+def _known_case(f: RawFile, as_of: dt.date, problems: list[Problem],
+                known: MutableMapping[bytes, Case] | None) -> Case | None:
+    """``_case``, or the remembered Case of the same file checked against ``as_of`` only.
+
+    Only a file with no problem at all is remembered: then the date checks are the only
+    ones that could fail, and they report what ``_case`` would.
+    """
+    if _is_known(f, known):
+        case = known[f.key]
+        _case_dates(Checker(f.source, problems, case.id), case, as_of)
+        return case
+    before = len(problems)
+    case = _case(f, as_of, problems)
+    if known is not None and f.digest and case is not None and len(problems) == before:
+        controls: list[Problem] = []
+        _controls(f, controls)  # reported above with every file's; a file with any is not kept
+        if not controls:
+            known[f.key] = case
+    return case
 
 
 def _controls(f: RawFile, problems: list[Problem]) -> None:
@@ -160,8 +193,6 @@ def _case(f: RawFile, as_of: dt.date, problems: list[Problem]) -> Case | None:
     elif case_id and case_id != stem:
         ck.add("id", f"id {case_id!r} differs from the file name {stem!r}", f"rename the file to {case_id}.md")
     decided = ck.date(data, "decided_on", True)
-    if decided and decided > as_of:
-        ck.add("decided_on", f"{decided} is after the build date {as_of}", "check the date, or build with a later --as-of")
     if decided and f.source.split("/")[1] != str(decided.year):
         ck.add("decided_on", f"file is in cases/{f.source.split('/')[1]}/ but decided in {decided.year}",
                f"move it to cases/{decided.year}/")
@@ -190,11 +221,24 @@ def _case(f: RawFile, as_of: dt.date, problems: list[Problem]) -> Case | None:
         status_changed_on=ck.date(data, "status_changed_on"),
         published_on=ck.date(data, "published_on"), body=f.body,
     )
-    _case_rules(ck, case, as_of)
+    _case_rules(ck, case)
+    _case_dates(ck, case, as_of)
     return case
 
 
-def _case_rules(ck: Checker, case: Case, as_of: dt.date) -> None:
+def _case_dates(ck: Checker, case: Case, as_of: dt.date) -> None:
+    """The only checks of a case that depend on the build date (so a valid case can be
+    cached by its file's content and re-checked against each build's date alone)."""
+    if case.decided_on > as_of:
+        ck.add("decided_on", f"{case.decided_on} is after the build date {as_of}",
+               "check the date, or build with a later --as-of")
+    for key in ("status_changed_on", "published_on"):
+        value = getattr(case, key)
+        if value and value > as_of:
+            ck.add(key, f"{value} is after the build date {as_of}", "check the date")
+
+
+def _case_rules(ck: Checker, case: Case) -> None:
     if case.disclose == "none" and not case.disclose_reason:
         ck.add("disclose_reason", "disclose: none needs the reason (R-NOPUB)", "add disclose_reason: …")
     if case.status != "active":
@@ -205,10 +249,6 @@ def _case_rules(ck: Checker, case: Case, as_of: dt.date) -> None:
             ck.add("status_note", "a withdrawal needs a public explanation (R-WITHDRAW)", "add status_note: …")
     if case.status == "remade" and not case.replaced_by:
         ck.add("replaced_by", "a remade decision names its replacement", "add replaced_by: <case id>")
-    for key in ("status_changed_on", "published_on"):
-        value = getattr(case, key)
-        if value and value > as_of:
-            ck.add(key, f"{value} is after the build date {as_of}", "check the date")
     if case.published_on and case.published_on < case.decided_on:
         ck.add("published_on", "published before it was decided", "check both dates")
 

@@ -30,7 +30,14 @@ from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
 from . import incremental, pelican_plugin
-from .cache import Cache, TrackingDict, cache_dir_for, parse_ledger_cached
+from .cache import (
+    VALIDATION_CODE,
+    Cache,
+    TrackingDict,
+    cache_dir_for,
+    code_version,
+    parse_ledger_cached,
+)
 from .pages import SiteData, plan_pages
 from .redaction import CaseCaches
 from .sections import nav_links
@@ -98,13 +105,19 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
     from .assemble import assemble  # late import: assemble pulls in every stage
 
     report = BuildReport(as_of=as_of)
-    parse_cache = Cache(cache_dir, "parsed")
     with _stage(report, "load", progress):
-        seen = TrackingDict(parse_cache.data)
-        raw = load_content(Path(content_dir), seen)
+        # Case files validated before are not even parsed (issue 9); the others' parses
+        # are cached by content too.
+        case_cache = Cache(cache_dir, "validated", code_version(VALIDATION_CODE))
+        parse_cache = Cache(cache_dir, "parsed")
+        known, seen = TrackingDict(case_cache.data), TrackingDict(parse_cache.data)
+        raw = load_content(Path(content_dir), seen, known)
         parse_cache.save(seen.used_entries())
     with _stage(report, "validate", progress):
-        content = validate_content(raw, as_of)
+        try:
+            content = validate_content(raw, as_of, known)
+        finally:  # the files that passed are kept even when another one did not
+            case_cache.save(known.used_entries())
     with _stage(report, "approval", progress):
         cases, held = gate_cases(content.cases)
         lists, list_held = gate_lists(content.lists)

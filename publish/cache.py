@@ -19,6 +19,18 @@ from .settings import PROJECT_ROOT
 
 # Bump when the shape of cached values changes.
 CACHE_VERSION = 1
+# A change to any of these files invalidates the cached validated cases.
+VALIDATION_CODE = ("pipeline/load.py", "pipeline/yaml_safe.py", "pipeline/validate.py",
+                   "pipeline/validate_fields.py", "pipeline/catalogue.py", "pipeline/values.py",
+                   "pipeline/model.py")
+
+
+def code_version(files) -> str:
+    """sha256 of the project files ``files`` (paths relative to the project root)."""
+    h = hashlib.sha256()
+    for rel in files:
+        h.update((PROJECT_ROOT / rel).read_bytes())
+    return h.hexdigest()
 
 
 def cache_dir_for(output_dir: Path) -> Path:
@@ -88,8 +100,7 @@ def parse_ledger_cached(text: str, cache_dir: Path | None, source: str = "ledger
     starts with exactly those characters, so an edited, deleted or moved old line is
     found as before.  Raises LedgerBroken like parse_ledger.
     """
-    code = hashlib.sha256((PROJECT_ROOT / "pipeline/ledger_chain.py").read_bytes()).hexdigest()
-    cache = Cache(cache_dir, "ledger", code)
+    cache = Cache(cache_dir, "ledger", code_version(["pipeline/ledger_chain.py"]))
     known = next(iter(cache.data.values()), None)  # {digest: Verified}, one entry
     events = parse_ledger(text, source, verified=known)
     latest = verified_text(text, events)

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from pipeline.errors import LedgerBroken
+from pipeline.errors import ContentInvalid, LedgerBroken
 from pipeline.ledger import append_events, parse_ledger, plan_events, public_hash, verified_text
 from pipeline.load import load_content
 from pipeline.pii import personal_values
@@ -22,7 +22,7 @@ from pipeline.redact import redact_cases
 from pipeline.validate import validate_content
 from publish.cache import Cache, parse_ledger_cached
 from publish.redaction import CaseCaches
-from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT
+from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
 
 D = dt.date
 
@@ -159,3 +159,62 @@ def test_unchanged_cache_is_not_rewritten(tmp_path):
     Cache(tmp_path, "demo").save({b"k": 1, b"j": 2})
     assert Cache(tmp_path, "demo").data == {b"k": 1, b"j": 2}
     assert before  # the first save wrote the file
+
+
+# ---------------------------------------------------------------- validated cases
+
+
+def _validate_twice(content_dir, as_of=FIXTURE_AS_OF):
+    """(plain validation, validation from a filled cache, the cache): the second run is
+    loaded with the cache, so remembered files are not parsed at all."""
+    known: dict = {}
+    plain = validate_content(load_content(content_dir), as_of)
+    validate_content(load_content(content_dir, None, known), as_of, known)
+    raw = load_content(content_dir, None, known)
+    assert all(f.data == {} for f in raw.cases)  # every file came from the cache
+    return plain, validate_content(raw, as_of, known), known
+
+
+def test_cached_validation_equals_full_validation():
+    """Validated cases remembered by file content give the same Content as validating again."""
+    plain, cached, known = _validate_twice(FIXTURE_CONTENT)
+    assert cached == plain and len(known) == len(plain.cases)
+
+
+def test_remembered_case_is_checked_against_the_new_build_date():
+    """A remembered case decided after an earlier --as-of date is refused, as without the cache."""
+    _plain, _cached, known = _validate_twice(FIXTURE_CONTENT)
+    early = D(2026, 5, 1)
+    with pytest.raises(ContentInvalid) as uncached:
+        validate_content(load_content(FIXTURE_CONTENT), early)
+    with pytest.raises(ContentInvalid) as from_cache:
+        validate_content(load_content(FIXTURE_CONTENT, None, known), early, known)
+    assert sorted(map(str, from_cache.value.problems)) == sorted(map(str, uncached.value.problems))
+    assert any(p.field == "decided_on" for p in from_cache.value.problems)
+
+
+def test_duplicates_between_remembered_cases_are_still_found(tmp_path):
+    """Cross-record checks (one 文号 per decision) are never cached: two files, each valid
+    and remembered, that come to share a 文号 are refused."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    _plain, _cached, known = _validate_twice(content)
+    a, b = sorted((content / "cases/2026").glob("*.md"))[:2]
+    doc_no = next(line for line in a.read_text("utf-8").splitlines() if line.startswith("doc_no:"))
+    text = b.read_text("utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("doc_no:"))
+    b.write_text(text.replace(old, doc_no), "utf-8")
+    with pytest.raises(ContentInvalid, match="文号"):
+        validate_content(load_content(content, None, known), FIXTURE_AS_OF, known)
+
+
+def test_file_with_a_problem_is_not_remembered(tmp_path):
+    """Issue 11: a file with any problem (here a control character) is checked in full every
+    build, so its problem is reported every time."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    case = sorted((content / "cases/2026").glob("*.md"))[0]
+    case.write_text(case.read_text("utf-8").replace("facts: ", "facts: \x07", 1), "utf-8")
+    known: dict = {}
+    for _run in range(2):
+        with pytest.raises(ContentInvalid, match="control character"):
+            validate_content(load_content(content, None, known), FIXTURE_AS_OF, known)
+    assert not any(key.endswith(case.name.encode()) for key in known)
