@@ -24,7 +24,7 @@ Everything here is pure; ``publish`` reads and writes the file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -156,8 +156,7 @@ def _pending_labels(case: Case, corrections: Iterable[Correction], as_of: dt.dat
 
 def _case_draft(case: Case, rec: _RecordState | None, corrections: Iterable[Correction],
                 as_of: dt.date, live: bool, expired: bool,
-                doc_nos: Mapping[str, str]) -> _Draft | None:
-    digest = public_hash(case)
+                doc_nos: Mapping[str, str], digest: str) -> _Draft | None:
     state = rec.state if rec else None
     draft = lambda kind, summary, date=as_of: _Draft(  # noqa: E731
         kind, case.id, date, case.doc_no, summary, digest)
@@ -201,6 +200,7 @@ def plan_events(
     as_of: dt.date,
     live_ids: set[str] | None = None,
     expired_ids: set[str] | frozenset[str] = frozenset(),
+    content_hash: Callable[[Case], str] = public_hash,
 ) -> list[Event]:
     """The new events this build implies, chained onto ``previous`` ([] if nothing changed).
 
@@ -214,6 +214,7 @@ def plan_events(
     ("list:<kind>"): "list-updated" when first seen or its hash changed.  Events are
     ordered by (EVENT_KINDS order, record id).  Raises :class:`LedgerBroken` if
     ``as_of`` is before the ledger's latest date and something would be recorded.
+    ``content_hash`` must equal :func:`public_hash` (a caller may have it cached).
     """
     states, clock = _states(previous)
     cases = sorted(cases, key=lambda c: c.id)
@@ -223,7 +224,7 @@ def plan_events(
     for case in cases:
         live = live_ids is None or case.id in live_ids
         drafts.append(_case_draft(case, states.get(case.id), corrections, as_of, live,
-                                  case.id in expired_ids, doc_nos))
+                                  case.id in expired_ids, doc_nos, content_hash(case)))
     for kind in sorted(lists):
         drafts.append(_list_draft(kind, lists[kind], states.get(f"list:{kind}"), as_of))
     drafts = sorted((d for d in drafts if d), key=lambda d: (EVENT_KINDS.index(d.kind), d.record))

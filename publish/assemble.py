@@ -34,14 +34,16 @@ def _personal_values(cases) -> list[set]:
 
 
 def assemble(content: Content, cases, lists, ledger_text: str, report, progress, stage,
-             redact=redact_cases, read_ledger=ledger.parse_ledger, personal=_personal_values):
+             redact=redact_cases, read_ledger=ledger.parse_ledger, personal=_personal_values,
+             content_hash=ledger.public_hash):
     """Run redaction, ledger and retention; return a ``build.Prepared``.
 
     ``redact(cases, allow)`` is the redaction stage (pipeline.redact.redact_cases, or
     publish.redaction.CaseCaches.redact with a cache and workers: same answer);
     ``read_ledger(text)`` parses and verifies the ledger (pipeline.ledger.parse_ledger, or
     publish.cache.parse_ledger_cached); ``personal(cases)`` lists each case's personal
-    values (pipeline.pii.personal_values, or CaseCaches.personal_values).
+    values (pipeline.pii.personal_values, or CaseCaches.personal_values);
+    ``content_hash(case)`` is pipeline.ledger.public_hash (or CaseCaches.public_hash).
     """
     from .build import Prepared
 
@@ -59,7 +61,7 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
         # for a case it is given (R-RET5 / R-RET2 events in the public changelog).
         new_events = ledger.plan_events(
             redacted, lists, content.corrections, previous, report.as_of,
-            live_ids={c.id for c in kept.live}, expired_ids=expired_ids,
+            live_ids={c.id for c in kept.live}, expired_ids=expired_ids, content_hash=content_hash,
         )
         events = previous + new_events
         first_pub = ledger.first_publication(events)

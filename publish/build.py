@@ -126,6 +126,7 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
     per_case = CaseCaches(cache_dir, workers)
     prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage,
                         redact=per_case.redact, personal=per_case.personal_values,
+                        content_hash=per_case.public_hash,
                         read_ledger=functools.partial(parse_ledger_cached, cache_dir=cache_dir))
     prepared.content_dir = Path(content_dir)
     prepared.cache_dir = cache_dir

@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing
 from pathlib import Path
 
+from pipeline.ledger import public_hash
 from pipeline.pii import personal_values
 from pipeline.redact import collect_results, redact_case
 
@@ -21,7 +22,7 @@ from .settings import PROJECT_ROOT
 
 # A change to any of these files invalidates every cached redaction.
 REDACTION_CODE = ("pipeline/redact.py", "pipeline/pii.py", "pipeline/pii_patterns.py",
-                  "pipeline/model.py")
+                  "pipeline/model.py", "pipeline/ledger_chain.py")  # the last: public_hash
 _ALLOW: frozenset = frozenset()  # shared with forked workers
 
 
@@ -33,7 +34,9 @@ def _code_version() -> str:
 
 
 def _one(case):
-    return redact_case(case, _ALLOW)
+    """(RedactionResult, ledger content hash of the redacted case or "" if it is held)."""
+    result = redact_case(case, _ALLOW)
+    return result, ("" if result.hold_reasons else public_hash(result.case))
 
 
 def _map(func, items: list, workers: int, min_parallel: int) -> list:
@@ -53,6 +56,7 @@ class CaseCaches:
     def __init__(self, cache_dir: Path | None = None, workers: int = 1, min_parallel: int = 400):
         self.cache_dir, self.workers, self.min_parallel = cache_dir, workers, min_parallel
         self._digests: dict[int, tuple[object, bytes]] = {}  # id(case) -> (case, digest)
+        self._public: dict[int, tuple[object, str]] = {}  # id(redacted case) -> (case, hash)
 
     def digest(self, case) -> bytes:
         """sha256 of ``repr(case)``, computed once per case object."""
@@ -79,7 +83,14 @@ class CaseCaches:
         _ALLOW = allow
         allow_key = hashlib.sha256(repr(sorted(allow)).encode()).digest()
         keys = [hashlib.sha256(allow_key + self.digest(case)).digest() for case in cases]
-        return collect_results(cases, self._cached("redacted", _one, list(cases), keys))
+        pairs = self._cached("redacted", _one, list(cases), keys)
+        self._public.update((id(r.case), (r.case, h)) for r, h in pairs if h)
+        return collect_results(cases, [result for result, _hash in pairs])
+
+    def public_hash(self, case) -> str:
+        """``pipeline.ledger.public_hash(case)``, remembered for the cases ``redact`` returned."""
+        known = self._public.get(id(case))
+        return known[1] if known and known[0] is case else public_hash(case)
 
     def personal_values(self, cases) -> list[set]:
         """``[pipeline.pii.personal_values(case) for case in cases]``."""

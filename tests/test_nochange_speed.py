@@ -136,13 +136,15 @@ def test_public_hash_is_unchanged_by_the_faster_encoding(content):
 
 def test_cached_redaction_and_personal_values_equal_the_pure_stage(content, tmp_path):
     """R-PII: cached (first run: computed; second: read back) equals pipeline.redact and
-    pipeline.pii on every fixture case."""
+    pipeline.pii on every fixture case, and the remembered ledger hashes public_hash."""
     allow = frozenset({"0431-88886666"})
     expected = redact_cases(list(content.cases), allow)
     values = [personal_values(c) for c in content.cases]
     for _run in range(2):
         caches = CaseCaches(tmp_path)
-        assert caches.redact(list(content.cases), allow) == expected
+        published, _holds, _stats = redacted = caches.redact(list(content.cases), allow)
+        assert redacted == expected
+        assert [caches.public_hash(c) for c in published] == [public_hash(c) for c in published]
         assert caches.personal_values(list(content.cases)) == values
     assert (tmp_path / "personal.pickle").is_file()
 
