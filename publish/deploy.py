@@ -61,11 +61,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def hash_tree(site: Path) -> dict[str, str]:
-    """{relative posix path: sha256} of every file under ``site``, sorted by path."""
+def hash_tree(site: Path, previous: Path | None = None) -> dict[str, str]:
+    """{relative posix path: sha256} of every file under ``site``, sorted by path.
+
+    With ``previous`` (a sealed release), a file that IS that release's file at the same
+    path — a hard link to the same inode, as unchanged pages and search bundles are —
+    takes its digest from that release's manifest instead of being read again: one
+    inode has one content, and sealed releases are never written to.
+    """
     site = Path(site)
-    files = sorted(p for p in site.rglob("*") if p.is_file())
-    return {p.relative_to(site).as_posix(): file_sha256(p) for p in files}
+    old = read_manifest(previous).get("files", {}) if previous else {}
+    out = {}
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        rel = path.relative_to(site).as_posix()
+        out[rel] = old[rel] if rel in old and _same_file(path, previous / SITE / rel) else file_sha256(path)
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def tree_digest(files: dict[str, str]) -> str:

@@ -100,7 +100,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
                previous=previous / deploy.SITE if previous else None)
         with _timed(report, "release", progress):
             site = staging / deploy.SITE
-            files = deploy.hash_tree(site)
+            files = deploy.hash_tree(site, previous)
             deploy.keep_unchanged_mtimes(site, files, previous)
             deploy.write_gone_markers(staging, report.gone_urls)
             manifest = _manifest(prepared, files)

@@ -49,6 +49,25 @@ def test_release_has_manifest_with_every_file_hash(tmp_path):
     assert release.name.endswith(deploy.tree_digest(manifest["files"])[:12])
 
 
+def test_hard_linked_files_take_their_digest_from_the_previous_manifest(tmp_path, monkeypatch):
+    """Issue 9: sealing a release reads only the files that are not the previous
+    release's own (hard-linked) files, and the manifest equals a full hash."""
+    old = make_release(tmp_path, SITE_A)
+    site = tmp_path / "next"
+    for rel in SITE_A:
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.link(old / "site" / rel, site / rel)
+    (site / "index.html").unlink()
+    (site / "index.html").write_text("home B", encoding="utf-8")  # a new file, same path
+    (site / "new.html").write_text("new", encoding="utf-8")
+    full = deploy.hash_tree(site)
+    read: list[str] = []
+    real = deploy.file_sha256
+    monkeypatch.setattr(deploy, "file_sha256", lambda p: read.append(Path(p).name) or real(p))
+    assert deploy.hash_tree(site, old) == full
+    assert sorted(read) == ["index.html", "new.html"]
+
+
 def test_switch_is_atomic_for_readers(tmp_path):
     """SPEC §7: while current flips between releases, a reader always finds a whole site."""
     one = make_release(tmp_path, {"index.html": "one"})

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from gongshi.cli import cli
 from pipeline.errors import ContentInvalid, DeployFailed, LeakFound
 from pipeline.load import LEDGER_NAME
-from publish import cdn, deploy
+from publish import cdn, deploy, incremental
 from publish.publish import publish, rollback
 from publish.settings import load_settings
 from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
@@ -250,6 +250,9 @@ def test_concurrent_run_fails_naming_the_holder(two_releases, tmp_path):
     root = copy_root(two_releases["root"], tmp_path / "root")
     content = copy_content(two_releases["content"], tmp_path / "content")
     count = len(deploy.list_releases(root))
+    # Without the live release's render manifest the first run renders and indexes every
+    # page again (seconds), so it still holds the lock when the second run starts.
+    incremental.manifest_path(deploy.current_release(root) / deploy.SITE).unlink()
     first = subprocess.Popen([GONGSHI, *_publish_cmd(content, root)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: bool(list(deploy.releases_dir(root).glob(".staging-*"))), first, "the lock")
