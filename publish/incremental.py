@@ -55,15 +55,38 @@ def template_fingerprints(theme: Path) -> tuple[str, dict[str, bool]]:
     return fingerprint, {name: common or "as_of" in src for name, src in sources.items()}
 
 
+def _context_text(value, memo: dict[int, tuple[object, str]]) -> str:
+    """``repr(value)``, except that a dataclass instance (a case, shown on its own page and
+    on several list pages) stands as the hash of its repr, computed once per object.
+
+    Lists, tuples and dicts are walked so the records inside them are found; anything else
+    is its repr.  Equal contexts give equal texts, different ones different texts.
+    """
+    kind = type(value)
+    if kind is list or kind is tuple:
+        inner = ", ".join([_context_text(v, memo) for v in value])
+        return f"[{inner}]" if kind is list else f"({inner},)"
+    if kind is dict:
+        return "{" + ", ".join([f"{k!r}: {_context_text(v, memo)}" for k, v in value.items()]) + "}"
+    if hasattr(kind, "__dataclass_fields__"):
+        known = memo.get(id(value))
+        if known is None or known[0] is not value:
+            known = (value, f"<{type(value).__name__} {_digest(repr(value))}>")
+            memo[id(value)] = known
+        return known[1]
+    return repr(value)
+
+
 def page_fingerprints(pages: list[Page], shared: dict, theme: Path) -> dict[str, str]:
     """{output path: fingerprint} for every page."""
     code_fp, uses_as_of = template_fingerprints(theme)
     stable = {k: v for k, v in shared.items() if k != "as_of"}
     base = _digest(code_fp, repr(sorted(stable.items())))
     dated = _digest(base, repr(shared.get("as_of")))
+    memo: dict[int, tuple[object, str]] = {}
     return {
         page.path: _digest(dated if uses_as_of.get(page.template, True) else base,
-                           page.template, repr(page.context))
+                           page.template, _context_text(page.context, memo))
         for page in pages
     }
 

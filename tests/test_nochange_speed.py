@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -220,3 +221,29 @@ def test_file_with_a_problem_is_not_remembered(tmp_path):
         with pytest.raises(ContentInvalid, match="control character"):
             validate_content(load_content(content, None, known), FIXTURE_AS_OF, known)
     assert not any(key.endswith(case.name.encode()) for key in known)
+
+
+# ---------------------------------------------------------------- page fingerprints
+
+
+def test_page_fingerprint_follows_every_record_it_shows(content, tmp_path):
+    """Issue 9: equal contexts (even built from other objects) give equal fingerprints; a
+    change to one case on a list page changes that page's fingerprint, and only its."""
+    from publish.incremental import page_fingerprints
+    from publish.pages import Page
+    from publish.settings import load_settings
+
+    theme = Path(load_settings()["THEME"])
+    cases = list(content.cases)
+    copies = [dataclasses.replace(c) for c in cases]
+    edited = [*cases[:-1], dataclasses.replace(cases[-1], facts=cases[-1].facts + "。")]
+
+    def fingerprints(listed):
+        pages = [Page("results/index.html", "results", {"items": [{"case": c} for c in listed]}),
+                 Page("case/index.html", "case", {"case": cases[0], "corrections": []})]
+        return page_fingerprints(pages, {"as_of": FIXTURE_AS_OF}, theme)
+
+    same, other, changed = fingerprints(cases), fingerprints(copies), fingerprints(edited)
+    assert same == other
+    assert changed["results/index.html"] != same["results/index.html"]
+    assert changed["case/index.html"] == same["case/index.html"]
