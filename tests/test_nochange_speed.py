@@ -14,10 +14,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.errors import ContentInvalid, LedgerBroken
 from pipeline.ledger import append_events, parse_ledger, plan_events, public_hash, verified_text
 from pipeline.load import load_content
+from pipeline.opendata import to_json
 from pipeline.pii import personal_values
 from pipeline.redact import redact_cases
 from pipeline.validate import validate_content
@@ -247,3 +250,19 @@ def test_page_fingerprint_follows_every_record_it_shows(content, tmp_path):
     assert same == other
     assert changed["results/index.html"] != same["results/index.html"]
     assert changed["case/index.html"] == same["case/index.html"]
+
+
+# ---------------------------------------------------------------- open data
+
+
+_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
+_SCALAR = st.one_of(_TEXT, st.integers(), st.floats(), st.booleans(), st.none())
+
+
+@given(st.lists(st.one_of(
+    st.dictionaries(st.one_of(_TEXT, st.integers()), _SCALAR, max_size=5),
+    st.dictionaries(_TEXT, st.lists(_SCALAR, max_size=2), max_size=2),  # nested: json.dumps
+), max_size=5))
+def test_open_data_json_is_byte_identical_to_json_dumps(rows):
+    """SPEC §6: the faster JSON writer of the open-data files writes what json.dumps did."""
+    assert to_json(rows) == json.dumps(rows, ensure_ascii=False, indent=1) + "\n"

@@ -65,15 +65,27 @@ def _content_dir(settings: dict):
     return getattr(prepared, "content_dir", None)
 
 
+# The latest export, for the same site and content dir: pages() and postbuild() of one
+# build both need it (issue 9: 100,000 rows were built and hashed twice).
+_last_export: tuple[SiteData, Path | None, Export] | None = None
+
+
 def export(site: SiteData, content_dir: Path | None) -> Export:
     """Today's rows and the open-data history advanced to ``site.as_of``.
 
     Reads ``content_dir/opendata/state.json`` when there is one (never writes);
-    raises OpendataStateError if it is broken or dated after ``site.as_of``.
+    raises OpendataStateError if it is broken or dated after ``site.as_of``.  Called
+    again for the same ``site`` object and ``content_dir``, returns the same Export
+    (state.json is only written after the build, so it cannot have changed).
     """
+    global _last_export
+    if _last_export and _last_export[0] is site and _last_export[1] == content_dir:
+        return _last_export[2]
     rows = open_rows(site.cases, site.ends, _credit_codes(site), _item_names(site))
     history = advance(read_state(content_dir), rows, site.as_of)
-    return Export(rows, penalty_rows(rows), history)
+    result = Export(rows, penalty_rows(rows), history)
+    _last_export = (site, content_dir, result)
+    return result
 
 
 def pages(site: SiteData, settings: dict) -> list[Page]:
