@@ -5,8 +5,8 @@
 * :func:`find_number_patterns` / :func:`redact_patterns` — one pass of the rule table
   in :mod:`pipeline.pii_patterns` (compiled into a single regex).
 * :func:`find_undeclared_names` — likely person names after 患者/医师/当事人… (jieba).
-* :func:`personal_values`, :func:`compile_leak_matcher`, :func:`find_leaks` — what the
-  output verifier looks for in every built file.
+* :func:`personal_values` — what the output verifier looks for in every built file
+  (the matcher that looks is :mod:`pipeline.leaks`; its names are re-exported here).
 
 Pure functions; nothing here reads files or prints.
 """
@@ -27,7 +27,6 @@ from .pii_patterns import (
     MARK,
     NAME_DOTS,
     NAME_MASK_CHARS,
-    NUMBER_KINDS,
     ORG_SUFFIXES,
     ROLE_WORDS,
     RULES,
@@ -382,116 +381,15 @@ def personal_values(case: Case) -> set[tuple[str, str]]:
     return values
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """A regex matching any of ``words``, factored as a trie so the engine does not try
-    every word at every position (fast with tens of thousands of values)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        leaves, branches = [], []
-        for ch, child in node.items():
-            if not ch:
-                continue
-            if len(child) == 1 and "" in child:
-                leaves.append(re.escape(ch))
-            else:
-                branches.append(re.escape(ch) + emit(child))
-        if leaves:  # last characters shared as one class: 王[芳丽]
-            branches.append(leaves[0] if len(leaves) == 1 else "[" + "".join(leaves) + "]")
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return ("(?:" + body + ")" if len(branches) == 1 else body) + "?"
-        return body
-
-    return emit(trie)
+# The leak matcher lives in pipeline.leaks (it imports this module); its names stay
+# importable from here.
+_LEAK_NAMES = frozenset({"LeakMatcher", "compile_leak_matcher", "find_leaks", "MIN_NUMBER_LEN"})
 
 
-MIN_NUMBER_LEN = 7  # shorter numbers (a 5-digit 住院号) look like amounts everywhere
+def __getattr__(name: str):
+    """``pipeline.pii.LeakMatcher`` and friends: re-exported lazily from pipeline.leaks."""
+    if name in _LEAK_NAMES:
+        from . import leaks
 
-
-_ASCII_VALUE_RE = re.compile(rf"[0-9A-Z]{{{MIN_NUMBER_LEN},}}")
-
-
-class LeakMatcher:
-    """Finds known personal values and personal-data patterns in output text.
-
-    Build once per site with :func:`compile_leak_matcher`; :meth:`find` per file.  Text
-    values (names, addresses) are one trie-shaped regex; ASCII values (numbers, e-mails)
-    are a set looked up by their first ``MIN_NUMBER_LEN`` characters, which stays quick
-    to build with hundreds of thousands of ID and phone numbers.
-    """
-
-    def __init__(self, values: Iterable[tuple[str, str]], allow: Iterable[str] = ()):
-        self.allow = frozenset(canonical(a) for a in allow if a)
-        kinds: dict[str, set[str]] = {}
-        for kind, value in values:
-            c = canonical(value)
-            short = len(c) < (MIN_NUMBER_LEN if kind in NUMBER_KINDS else 2)
-            if c and not short and c not in self.allow:
-                kinds.setdefault(c, set()).add(kind)
-        self._kinds = kinds
-        ascii_values = {v for v in kinds if _ASCII_VALUE_RE.fullmatch(v)}
-        self._prefixes = {v[:MIN_NUMBER_LEN] for v in ascii_values}
-        self._lengths = sorted({len(v) for v in ascii_values})
-        words = [v for v in kinds if v not in ascii_values]
-        self._words_re = re.compile(_trie_pattern(words)) if words else None
-
-    def find(self, text: str, patterns: bool = True) -> list[str]:
-        """Sorted distinct KINDS of leaks in ``text`` (never the values themselves).
-
-        Known values are looked for in the text with separators and invisible characters
-        removed (so 138 0636 0837 and 刘\u200b秀英 match); patterns in the normalised text,
-        unless ``patterns`` is False (program code such as a search library's JS, where
-        e-mail-like and number-like strings are code, not data).
-        """
-        norm = normalise_text(text)
-        stripped = _STRIP_RE.sub("", norm).upper()
-        found: set[str] = set()
-        if self._words_re is not None:
-            for m in self._words_re.finditer(stripped):
-                found |= self._kinds[m.group(0)]
-        if self._prefixes:
-            for m in _ASCII_VALUE_RE.finditer(stripped):
-                found |= self._ascii_hits(m.group(0))
-        if patterns:
-            found |= {kind for kind, _value in pattern_hits(norm, self.allow)}
-        return sorted(found)
-
-    def _ascii_hits(self, run: str) -> set[str]:
-        hits: set[str] = set()
-        for i in range(len(run) - MIN_NUMBER_LEN + 1):
-            if run[i:i + MIN_NUMBER_LEN] in self._prefixes:
-                for n in self._lengths:
-                    hits |= self._kinds.get(run[i:i + n], set()) if i + n <= len(run) else set()
-        return hits
-
-
-def compile_leak_matcher(values: Iterable[tuple[str, str]], allow: Iterable[str] = ()) -> LeakMatcher:
-    """A :class:`LeakMatcher` for ``values`` (from :func:`personal_values`) minus ``allow``.
-
-    ``allow``: public strings that may appear (the bureau's contacts; callers may add
-    officer and legal-representative names).  Values shorter than ``MIN_NUMBER_LEN``
-    (numbers) or 2 characters (names) are skipped: they would match everywhere.
-    """
-    return LeakMatcher(values, allow)
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_matcher(values: frozenset, allow: frozenset) -> LeakMatcher:
-    return LeakMatcher(values, allow)
-
-
-def find_leaks(text: str, values: set[tuple[str, str]], allow: frozenset[str] = frozenset()) -> list[str]:
-    """KINDS of personal data in one output file's ``text`` (see :class:`LeakMatcher`).
-
-    Convenience wrapper; scanning many files, build the matcher once with
-    :func:`compile_leak_matcher` instead.
-    """
-    return _cached_matcher(frozenset(values), frozenset(allow)).find(text)
+        return getattr(leaks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
