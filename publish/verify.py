@@ -16,6 +16,7 @@ Findings name the file and the KIND of value, never the value, so logs stay clea
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import multiprocessing
@@ -24,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin
 
+import pipeline
 from pipeline.errors import LeakFound
-from pipeline.pii import compile_leak_matcher, normalise_text
+from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, sketch, text_forms
+from pipeline.pii import normalise_text
 
 TEXT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".txt", ".js", ".css", ".svg", ".atom"}
 GZIP_SUFFIXES = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".gz"}
@@ -34,6 +37,8 @@ GZIP_SUFFIXES = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".gz"}
 # code.  Every content-bearing file (HTML, XML, JSON, CSV, index fragments) gets both.
 CODE_SUFFIXES = {".js", ".mjs", ".css", ".wasm"}
 HREF_RE = re.compile(r"""(?:href|src)="([^"#?]*)[^"]*\"""")
+# Bump when what a cached "clean" means changes in a way the source hash below misses.
+VERIFY_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,31 @@ class Finding:
         return f"{self.path}: {self.kind}"
 
 
+def _mode(rel: str) -> str:
+    """How a file is read and checked: "gz" (decompressed), "html" (text with links),
+    "text", "code" (no number/e-mail patterns) or "skip" (binary: images)."""
+    suffix = Path(rel).suffix
+    low = suffix.lower()
+    if low in GZIP_SUFFIXES:
+        return "gz"
+    if low in CODE_SUFFIXES:
+        return "code"
+    if low in TEXT_SUFFIXES or low == "":
+        return "html" if suffix == ".html" else "text"
+    return "skip"
+
+
+def _decode(blob: bytes, mode: str) -> str:
+    """The raw text of a file's bytes read in ``mode`` (not "skip")."""
+    if mode == "gz":
+        try:
+            blob = gzip.decompress(blob)
+        except (OSError, EOFError):
+            pass  # some Pagefind files are stored uncompressed
+    # Pagefind fragments start with a "pagefind_dcd" signature before the JSON.
+    return blob.decode("utf-8", errors="ignore")
+
+
 def read_output_text(path: Path, normalise: bool = True) -> str | None:
     """The searchable text of one output file, or None for binary files we skip (images).
 
@@ -52,42 +82,74 @@ def read_output_text(path: Path, normalise: bool = True) -> str | None:
     NFKC-normalised and invisible characters (Pagefind's zero-width word separators)
     removed; the leak matcher normalises by itself, so the verifier reads raw text.
     """
-    suffix = path.suffix.lower()
-    if suffix in GZIP_SUFFIXES:
-        data = path.read_bytes()
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError):
-            pass  # some Pagefind files are stored uncompressed
-        # Pagefind fragments start with a "pagefind_dcd" signature before the JSON.
-        text = data.decode("utf-8", errors="ignore")
-    elif suffix in TEXT_SUFFIXES or suffix in {".mjs", ".wasm"} or suffix == "":
-        text = path.read_bytes().decode("utf-8", errors="ignore")
-    else:
+    mode = _mode(Path(path).name)
+    if mode == "skip":
         return None
+    text = _decode(Path(path).read_bytes(), mode)
     return normalise_text(text) if normalise else text
 
 
 def secrets_fingerprint(secrets: set, allow: frozenset[str]) -> str:
-    """Identifies a secret set: files verified clean under it need no second scan."""
+    """Identifies a secret set (kept for callers; the verifier's cache no longer needs it)."""
     return hashlib.sha256(repr((sorted(secrets), sorted(allow))).encode("utf-8")).hexdigest()
 
 
-_MATCHER = None  # the compiled matcher, shared with forked scan workers
+def _value_digest(value: str) -> bytes:
+    """What the cache keeps of a canonical value: a hash, so no personal value is
+    copied into the build cache."""
+    return hashlib.blake2b(value.encode("utf-8"), digest_size=16).digest()
 
 
-def _scan_file(args: tuple[str, str]) -> tuple[str, str, list[str], tuple[str, ...]]:
-    """(rel, digest, leak kinds, link targets) of one file; digest "" for skipped files."""
+@functools.cache
+def _code_identity() -> str:
+    """A hash of the matcher's and verifier's source: a new version rescans everything."""
+    here = Path(pipeline.__file__).parent
+    parts = [here / name for name in ("pii.py", "pii_patterns.py", "leaks.py")]
+    parts.append(Path(__file__))
+    blob = b"".join(p.read_bytes() for p in parts)
+    return f"{VERIFY_CACHE_FORMAT}:{hashlib.sha256(blob).hexdigest()}"
+
+
+def _proven(known: dict, matcher: LeakMatcher) -> tuple[dict, tuple[str, ...]]:
+    """(files already proven clean, values they still need scanning for).
+
+    A file proven clean against values V and allow list A is clean against V + added
+    values and any A' ⊇ A once it is shown not to contain an added value: the number
+    and e-mail patterns do not depend on the values, and allowing more only removes
+    findings.  A removed value never makes a clean file dirty.  Anything else (allow
+    list shrank, another verifier version, no or an unreadable cache): nothing is known.
+    """
+    if not known or known.get("code") != _code_identity():
+        return {}, ()
+    if not known["allow"] <= {_value_digest(a) for a in matcher.allow}:
+        return {}, ()
+    old = known["values"]
+    return known["files"], tuple(sorted(k for k in matcher.keys if _value_digest(k) not in old))
+
+
+_STATE: dict = {}  # matcher, delta matcher, added values, proven files: shared with forked workers
+
+
+def _scan_file(args: tuple[str, str]) -> tuple[str, tuple, list[str], tuple, int]:
+    """(rel, cache key, leak kinds, link targets, sketch) of one file."""
     root, rel = args
-    path = Path(root) / rel
-    blob = path.read_bytes()
-    digest = hashlib.sha256(blob).hexdigest()
-    text = read_output_text(path, normalise=False)
-    if text is None:
-        return rel, digest, [], ()
-    kinds = _MATCHER.find(text, patterns=path.suffix.lower() not in CODE_SUFFIXES)
-    targets = _link_targets(rel, text) if path.suffix == ".html" else ()
-    return rel, digest, kinds, targets
+    blob = (Path(root) / rel).read_bytes()
+    mode = _mode(rel)
+    key = (hashlib.sha256(blob).digest(), mode)
+    if mode == "skip":
+        return rel, key, [], (), 0
+    entry = _STATE["proven"].get(key)
+    if entry is not None:  # same bytes read the same way: only the added values are new
+        targets, mask = entry
+        if not any(may_contain(mask, value) for value in _STATE["added"]):
+            return rel, key, [], targets, mask
+        kinds = _STATE["delta"].find_forms(*text_forms(_decode(blob, mode)), patterns=False)
+        return rel, key, kinds, targets, mask
+    text = _decode(blob, mode)
+    norm, stripped = text_forms(text)
+    kinds = _STATE["matcher"].find_forms(norm, stripped, patterns=mode != "code")
+    targets = _link_targets(rel, text) if mode == "html" else ()
+    return rel, key, kinds, targets, sketch(stripped)
 
 
 def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
@@ -95,41 +157,42 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
               workers: int = 1) -> list[Finding]:
     """Every finding in the site at ``root``; an empty list means the site is clean.
 
-    ``known`` ({sha256 of file bytes: link targets}) lists files already verified clean
-    under the SAME secrets (see secrets_fingerprint); they are not scanned again, only
-    their links are re-checked.  The dict is updated with every clean file of this run.
-    Files are scanned on ``workers`` forked processes.
+    ``known`` is the verifier's cache (a dict, empty at first): what earlier runs proved
+    clean, and against which values (kept as hashes).  Files with the same bytes are not
+    scanned again; if values were added since, only for the added ones, and only where
+    the file's sketch cannot rule them out (see _proven).  Links are always re-checked.
+    The dict is replaced by this run's proof.  Files are scanned on ``workers`` forked
+    processes.
     """
-    global _MATCHER
     root = Path(root)
-    _MATCHER = compile_leak_matcher(secrets, allow)
-    previous = known or {}
+    matcher = compile_leak_matcher(secrets, allow)
+    proven, added = _proven(known or {}, matcher)
+    _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
     rels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     existing = set(rels)
-    todo, results = [], []
-    for rel in rels:
-        digest = hashlib.sha256((root / rel).read_bytes()).hexdigest() if previous else ""
-        if digest in previous:
-            results.append((rel, digest, [], known[digest]))
+    todo = [(str(root), rel) for rel in rels]
+    try:
+        if workers > 1 and len(todo) > 200:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_scan_file, todo, chunksize=64)
         else:
-            todo.append((str(root), rel))
-    if workers > 1 and len(todo) > 200:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results += pool.map(_scan_file, todo, chunksize=64)
-    else:
-        results += map(_scan_file, todo)
+            results = list(map(_scan_file, todo))
+    finally:
+        _STATE.clear()
     findings: list[Finding] = []
     clean = {}
-    for rel, digest, kinds, targets in sorted(results):
+    for rel, key, kinds, targets, mask in results:
         findings += [Finding(rel, kind) for kind in kinds]
         if not kinds:
-            clean[digest] = targets
+            clean[key] = (targets, mask)
         if check_links:
             findings += [Finding(rel, f"broken_link:{href}") for href, target in targets
                          if target not in existing]
     if known is not None:  # keep exactly this run's clean files
         known.clear()
-        known.update(clean)
+        known.update(code=_code_identity(), files=clean,
+                     values={_value_digest(k) for k in matcher.keys},
+                     allow={_value_digest(a) for a in matcher.allow})
     return findings
 
 

@@ -1,0 +1,180 @@
+"""The verifier's cache: a rebuild rescans only what it must, never less (R-PII, issue 9).
+
+Files proven clean keep their proof while their bytes (and how they are read) stay the
+same.  When values are added to the secret set (a correction's applicant), unchanged
+files are scanned for the added values only, and only where their sketch cannot rule
+them out; a shrunk allow list or another verifier version rescans everything.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.leaks import LeakMatcher
+from publish import verify
+from publish.verify import scan_site
+
+SECRETS = {("name", "刘秀英"), ("mobile", "13806360837")}
+BUREAU = frozenset({"0431-88906000"})
+PAGE = '<html><body><p>{}</p><a href="b.html">b</a></body></html>'
+
+
+def _site(root: Path, texts: dict[str, str]) -> Path:
+    for rel, text in texts.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith(".pf_fragment"):
+            path.write_bytes(gzip.compress(("pagefind_dcd" + text).encode()))
+        else:
+            path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _clean_site(root: Path) -> Path:
+    return _site(root, {
+        "a.html": PAGE.format("当事人：长春市某某大药房，罚款5000元。电话 0431-88906000"),
+        "b.html": PAGE.format("王某某，2024年3月1日。"),
+        "f/x.pf_fragment": '{"content":"张\u200b晓\u200b明 患者"}',
+        "theme/app.js": "var a = 'x@y.zz';",
+        "logo.png": "\x89PNG",
+    })
+
+
+def _counting(monkeypatch) -> list:
+    """Record the texts the matchers read (full scans and delta scans alike)."""
+    seen: list = []
+    real = LeakMatcher.find_forms
+
+    def find_forms(self, norm, stripped, patterns=True):
+        seen.append((stripped, patterns))
+        return real(self, norm, stripped, patterns)
+
+    monkeypatch.setattr(LeakMatcher, "find_forms", find_forms)
+    return seen
+
+
+def test_unchanged_site_is_not_rescanned(tmp_path, monkeypatch):
+    """R-PII: a second scan under the same secrets reads no file's text again, and
+    still checks links (a page whose link target disappeared fails)."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    seen = _counting(monkeypatch)
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    assert seen == []
+    (root / "b.html").unlink()
+    assert [f.kind for f in scan_site(root, SECRETS, BUREAU, known=known)] == ["broken_link:b.html"]
+
+
+def test_added_value_is_found_in_unchanged_file(tmp_path, monkeypatch):
+    """R-PII, R-CORR: a value added to the secret set (a correction applicant) is found in
+    a file proven clean before, however it is written (zero-width space, full width)."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    grown = SECRETS | {("correction_applicant", "张晓明"), ("correction_contact", "13912345678")}
+    _site(root, {"c.html": PAGE.format("联系 １３９ １２３４ ５６７８")})  # new file: full scan
+    found = scan_site(root, grown, BUREAU, known=dict(known))
+    assert {(f.path, f.kind) for f in found} == {
+        ("f/x.pf_fragment", "correction_applicant"), ("c.html", "correction_contact"),
+        ("c.html", "mobile")}
+    # Same bytes, secret set grown: only the added values are looked for, and only in
+    # the file the sketch cannot rule out.
+    (root / "c.html").unlink()
+    seen = _counting(monkeypatch)
+    found = scan_site(root, grown, BUREAU, known=known, check_links=False)
+    assert [(f.path, f.kind) for f in found] == [("f/x.pf_fragment", "correction_applicant")]
+    assert len(seen) == 1 and seen[0][1] is False
+
+
+def test_removed_value_keeps_proofs(tmp_path, monkeypatch):
+    """Issue 9: a smaller secret set never makes a clean file dirty: nothing is rescanned."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    scan_site(root, SECRETS, BUREAU, known=known)
+    seen = _counting(monkeypatch)
+    assert scan_site(root, {("name", "刘秀英")}, BUREAU, known=known) == []
+    assert seen == []
+
+
+def test_shrunk_allow_list_or_new_version_rescans_everything(tmp_path, monkeypatch):
+    """R-PII: the bureau's phone, allowed before and no longer, is found in an unchanged
+    file; a cache from another verifier version is not trusted."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    scan_site(root, SECRETS, BUREAU, known=known)
+    found = scan_site(root, SECRETS, frozenset(), known=dict(known))
+    assert [(f.path, f.kind) for f in found] == [("a.html", "landline")]
+    seen = _counting(monkeypatch)
+    scan_site(root, SECRETS, BUREAU, known=dict(known, code="another version"))
+    assert len(seen) == 4  # every text file (the image is skipped)
+
+
+def test_same_bytes_read_another_way_are_scanned(tmp_path):
+    """R-PII: the proof belongs to bytes AND the way they are read: an image or a script
+    with the same bytes as a page does not vouch for the page."""
+    leak = "电话13806360837 刘秀英 x@mail.example.org"
+    root = _site(tmp_path, {"theme/a.js": leak, "img.png": leak})
+    known: dict = {}
+    found = scan_site(root, {("name", "刘秀英")}, known=known)
+    assert [(f.path, f.kind) for f in found] == [("theme/a.js", "name")]
+    _site(root, {"theme/a.js": "var a = 1;", "p.html": leak})
+    found = scan_site(root, {("name", "刘秀英")}, known=known)
+    assert {(f.path, f.kind) for f in found} == {
+        ("p.html", "name"), ("p.html", "mobile"), ("p.html", "email")}
+
+
+def test_cache_holds_no_personal_value(tmp_path):
+    """R-PII: the cache keeps hashes of the values, never the values themselves."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    scan_site(root, SECRETS, BUREAU, known=known)
+    blob = pickle.dumps(known)
+    assert "刘秀英".encode() not in blob and b"13806360837" not in blob
+    assert "刘秀英".encode("utf-16-le") not in blob
+
+
+def test_forked_workers_agree(tmp_path):
+    """Issue 9: the forked pool (over 200 files) gives the same findings and proofs."""
+    texts = {f"p{i}.html": PAGE.format(f"第{i}页") for i in range(230)}
+    texts["b.html"] = PAGE.format("刘秀英")
+    root = _site(tmp_path, texts)
+    one, two = {}, {}
+    a = scan_site(root, SECRETS, BUREAU, known=one, workers=1)
+    b = scan_site(root, SECRETS, BUREAU, known=two, workers=2)
+    assert a == b and [f.path for f in a] == ["b.html"] and one == two
+
+
+WORDS = ["刘", "秀", "英", "张", "晓", "明", "1", "3", "9", "8", "0", "５", "\u200b", " ",
+         "-", "患者", "<p>", "</p>", "大药房", "\u3164"]
+ADDED = ["张晓明", "13912345678", "刘秀", "晓明大药房", "98013"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), max_size=25).map("".join), min_size=1,
+                max_size=5),
+       st.lists(st.sampled_from(ADDED), min_size=1, max_size=3))
+def test_grown_scan_equals_full_scan(pages, added):
+    """R-PII, issue 9: for any pages and any added values, the scan that reuses the
+    cache reports exactly what a scan from scratch reports."""
+    base = {("name", "王芳芳")}
+    grown = base | {("correction_applicant", v) for v in added}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _site(Path(tmp), {f"p{i}.html": p for i, p in enumerate(pages)})
+        known: dict = {}
+        scan_site(root, base, known=known)
+        # Only files proven clean are reused; a full scan decides the truth.
+        assert scan_site(root, grown, known=known) == scan_site(root, grown)
+
+
+def test_read_output_text_modes(tmp_path):
+    """The text the tests and the verifier read: gzip fragments decompressed, images None."""
+    root = _clean_site(tmp_path)
+    assert verify.read_output_text(root / "logo.png") is None
+    assert "张晓明" in verify.read_output_text(root / "f/x.pf_fragment")
