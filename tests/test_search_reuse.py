@@ -171,9 +171,11 @@ def test_month_bundles_find_what_year_bundles_find(tmp_path, demo_site):
         assert yearly and same, params
 
 
-def _all_hrefs(p, base: str, params: dict) -> list[str]:
-    """Every result link of a search, following the pager (order kept)."""
-    p.goto(base + "search/?" + urlencode(params))
+def _all_hrefs(p, base: str | None, params: dict | None) -> list[str]:
+    """Every result link of a search, following the pager (order kept); with no
+    ``base``, of the search the page is already showing."""
+    if base is not None:
+        p.goto(base + "search/?" + urlencode(params))
     hrefs: list[str] = []
     while True:
         p.wait_for_function(WAIT_DONE, arg=p.evaluate("location.search"))
@@ -183,3 +185,36 @@ def _all_hrefs(p, base: str, params: dict) -> list[str]:
         p.click("#search-pager a[rel=next]")
         p.wait_for_function("n => new URLSearchParams(location.search).get('page') === n",
                             arg=str(len(hrefs) // 10 + 1))
+
+
+def test_unfiltered_search_covers_the_newest_bundles_first(tmp_path, demo_site):
+    """Issue 9 (a query transfers little at province scale): without a year filter a
+    search fetches only the newest bundles up to SEARCH_FIRST_PAGES cases, says how far
+    back it looked, and each 继续搜索更早的记录 link reaches one batch further back until
+    it has found exactly what a search over every bundle finds."""
+    out = tmp_path / "first"
+    build_site(DEMO_CONTENT, out, settings=load_settings(SEARCH_SHARD_PAGES=SMALL, SEARCH_FIRST_PAGES=8))
+    prepared = prepare(DEMO_CONTENT, FIXTURE_AS_OF)
+    plan = search.case_shards(prepared.site.cases, SMALL)
+    with serve(demo_site[0], prefix="/g/") as base, browser() as b:
+        everything = sorted(_all_hrefs(b.new_page(), base, {"q": "医保"}))
+    with serve(out, prefix="/g/") as base, browser() as b:
+        p = b.new_page()
+        fetched: list[str] = []
+        p.on("request", lambda r: fetched.append(r.url))
+        hrefs = _all_hrefs(p, base, {"q": "医保"})
+        first = {u.split("/pagefind/")[1].split("/")[0] for u in fetched if "/pagefind/" in u}
+        first = sorted({x for x in first if x[:4].isdigit()}, reverse=True)
+        assert first == list(plan)[:len(first)] and len(first) < len(plan)
+        assert sum(len(plan[name]) for name in first[1:]) <= 8
+        assert "以来的记录" in p.inner_text("#search-more")
+        rounds = 0
+        while p.is_visible("#search-more a"):
+            p.click("#search-more a")
+            rounds += 1
+            hrefs = _all_hrefs(p, None, None)
+        assert rounds >= 1 and sorted(hrefs) == everything
+        year = list(plan)[-1][:4]  # a year filter always searches that whole year
+        assert sorted(_all_hrefs(p, base, {"q": "医保", "year": year})) == sorted(
+            h for h in everything if f"/cases/{year}/" in h)
+        assert not p.is_visible("#search-more")

@@ -54,12 +54,13 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
     """The search page (search/index.html) with its filter choices and index shards."""
     by_year = settings.get("SEARCH_SHARD_BY_YEAR", True)
     years = [str(y) for y in case_years(site)]
-    shards = list(case_shards(site.cases, settings.get("SEARCH_SHARD_PAGES", 5000))) if by_year else []
+    shards = case_shards(site.cases, settings.get("SEARCH_SHARD_PAGES", 5000)) if by_year else {}
     options = filter_options(site)
     filters = [{"param": param, "name": name, "label": label, "choices": options[param]}
                for param, name, label in FILTERS]
     return [Page("search/index.html", "search", {
-        "filters": filters, "years": years, "shards": shards,
+        "filters": filters, "years": years, "shards": list(shards), "shard_pages": [len(c) for c in shards.values()],
+        "first_pages": int(settings.get("SEARCH_FIRST_PAGES", 10000)),
     })]
 
 

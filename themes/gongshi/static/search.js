@@ -36,11 +36,26 @@ function start(form) {
     pager: document.getElementById("search-pager"),
     empty: document.getElementById("search-empty"),
     heading: document.getElementById("search-results-h"),
+    more: document.getElementById("search-more"),
   };
   const bundle = new URL(form.dataset.bundle, document.baseURI);
   const root = new URL(form.dataset.root, document.baseURI).pathname;
-  const shards = words(form.dataset.shards);
+  const shards = words(form.dataset.shards); // newest first
   const years = words(form.dataset.years);
+  // At province scale a search over every bundle would fetch every bundle's metadata
+  // (~10 bytes a page): a search without a year filter covers the newest bundles up to
+  // data-first-pages pages, and each "继续搜索更早的记录" (?more=N) one batch more.
+  const sizes = words(form.dataset.shardPages).map(Number);
+  const budget = Number(form.dataset.firstPages) || Infinity;
+  const reach = (more) => {
+    let n = 0;
+    let sum = 0;
+    while (n < shards.length && (n <= more || sum + sizes[n] <= budget * (more + 1))) {
+      sum += sizes[n] || 0;
+      n += 1;
+    }
+    return n;
+  };
   let pagefind = null;
   let latest = 0;
   const merged = new Map(); // year bundle -> its mergeIndex() promise
@@ -51,12 +66,15 @@ function start(form) {
     merged.clear();
     throw err;
   }));
-  const engine = async (year) => {
+  // The bundles a search needs: a year's bundle, or its month bundles ("2025-03") in a
+  // large year; without a year filter, the newest ones within reach (see above).
+  const scope = (state) => {
+    const year = state.filters.year;
+    return year ? shards.filter((s) => s === year || s.startsWith(`${year}-`))
+      : shards.slice(0, reach(state.more));
+  };
+  const engine = async (needed) => {
     const pf = await primary();
-    // A search filtered to one year needs only that year's bundle, or its month bundles
-    // ("2025-03") in a large year (saves the others' metadata at province scale); any
-    // other search merges every bundle.
-    const needed = year ? shards.filter((s) => s === year || s.startsWith(`${year}-`)) : shards;
     for (const shard of needed) {
       if (!merged.has(shard)) {
         known.clear(); // a newly merged bundle may know more words
@@ -79,15 +97,17 @@ function start(form) {
     setState(ui, "loading");
     ui.status.textContent = "正在搜索……";
     try {
-      const pf = await engine(state.filters.year);
+      const needed = scope(state);
+      const pf = await engine(needed);
       // Date order is built bundle by bundle, newest first (see find()).
-      const results = await runSearch(pf, known, state, ui, shards.length ? shards : years);
+      const results = await runSearch(pf, known, state, ui, shards.length ? needed : years);
       const pages = Math.max(1, Math.ceil(results.length / PAGE_SIZE));
       const page = Math.min(state.page, pages);
       const slice = results.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
       const data = await Promise.all(slice.map((r) => r.data()));
       if (ticket !== latest) return; // a newer search has started
       renderResults(ui, state, data, results.length, page, pages);
+      renderMore(ui, state, needed.length < shards.length && !state.filters.year ? needed : null);
       if (moveFocus) ui.heading.focus();
     } catch (err) {
       if (ticket !== latest) return;
@@ -107,13 +127,15 @@ function start(form) {
   for (const select of [...ui.selects, ui.sort]) {
     select.addEventListener("change", () => go(1));
   }
-  ui.pager.addEventListener("click", (event) => {
-    const link = event.target.closest("a[href]");
-    if (!link) return;
-    event.preventDefault();
-    history.pushState(null, "", link.href);
-    show(true);
-  });
+  for (const nav of [ui.pager, ui.more]) {
+    nav.addEventListener("click", (event) => {
+      const link = event.target.closest("a[href]");
+      if (!link) return;
+      event.preventDefault();
+      history.pushState(null, "", link.href);
+      show(true);
+    });
+  }
   window.addEventListener("popstate", () => show(false));
   // Warm up on focus: the library and the primary bundle only.
   ui.q.addEventListener("focus", () => primary().catch(() => {}), { once: true });
@@ -228,7 +250,9 @@ function readUrl(ui) {
     if (value) filters[select.name] = value;
   }
   const page = Number.parseInt(params.get("page") || "1", 10);
+  const more = Number.parseInt(params.get("more") || "0", 10);
   return {
+    more: Number.isFinite(more) && more > 0 ? more : 0,
     q: (params.get("q") || "").trim(),
     filters,
     sort: ["new", "old"].includes(params.get("sort")) ? params.get("sort") : "",
@@ -374,6 +398,7 @@ function renderIdle(ui) {
   ui.pager.hidden = true;
   ui.empty.hidden = true;
   ui.status.textContent = "请输入关键词或选择筛选条件。";
+  ui.more.hidden = true;
   finish(ui, "idle");
 }
 
@@ -382,6 +407,7 @@ function renderError(ui, err) {
   ui.pager.hidden = true;
   ui.empty.hidden = false;
   ui.status.textContent = "搜索暂时无法使用，请稍后再试，或浏览下面的列表。";
+  ui.more.hidden = true;
   console.error("search failed:", err);
   finish(ui, "error");
 }
@@ -409,6 +435,24 @@ function renderResults(ui, state, data, total, page, pages) {
   ui.empty.hidden = total !== 0;
   renderPager(ui.pager, page, pages);
   finish(ui, "done");
+}
+
+// A search that covered only the newest bundles says how far back it looked and links
+// to the same search one batch of bundles further back (?more=N+1, first page).
+function renderMore(ui, state, searched) {
+  ui.more.replaceChildren();
+  ui.more.hidden = !searched;
+  if (!searched) return;
+  const oldest = searched[searched.length - 1];
+  const m = /^(\d{4})(?:-(\d{2}))?$/.exec(oldest) || [];
+  const since = m[2] ? `${m[1]}年${Number(m[2])}月` : `${m[1]}年`;
+  const url = new URL(location.href);
+  url.searchParams.set("more", String(state.more + 1));
+  url.searchParams.delete("page");
+  const a = document.createElement("a");
+  a.href = url.href;
+  a.textContent = "继续搜索更早的记录";
+  ui.more.append(`以上是${since}以来的记录。`, a);
 }
 
 function renderPager(nav, page, pages) {
