@@ -64,15 +64,23 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
             live_ids={c.id for c in kept.live}, expired_ids=expired_ids, content_hash=content_hash,
         )
         events = previous + new_events
-        first_pub = ledger.first_publication(events)
         report.new_events = new_events
         # Only the new lines need verifying: ``previous`` is the verified old text.
         report.ledger_text = ledger.append_events(
             ledger_text, new_events, previous if ledger_text.strip() else None)
+    site = _site(content, lists, kept, events, report, allow)
+    in_ledger = {e.record for e in events}
+    secrets = _secrets(content, report.held, kept, in_ledger, personal(content.cases))
+    return Prepared(content, site, report, secrets)
+
+
+def _site(content: Content, lists, kept, events, report, allow) -> SiteData:
+    """The SiteData of the live cases (newest first), with their public corrections;
+    fills the report's counts."""
     live = sorted(kept.live, key=lambda c: (c.decided_on, c.id), reverse=True)
     report.published = len(live)
     report.withdrawn = len(kept.withdrawn)
-    report.expired = sorted(expired_ids)
+    report.expired = sorted(c.id for c in kept.expired)
     report.gone_urls = sorted(case_url(c) for c in kept.expired)
     with_corrections = {c.case for c in content.corrections}
     sources = {c.id: c for c in content.cases}
@@ -81,14 +89,12 @@ def assemble(content: Content, cases, lists, ledger_text: str, report, progress,
                                              _redactor(sources[c.id], allow))
         for c in live if c.id in with_corrections
     }
-    site = SiteData(
+    return SiteData(
         bureau=content.bureau, lists=lists, cases=live, as_of=report.as_of,
         withdrawn=sorted(kept.withdrawn, key=lambda c: c.id), ends=dict(kept.ends),
-        first_pub=first_pub, corrections={k: v for k, v in entries.items() if v}, events=events,
+        first_pub=ledger.first_publication(events),
+        corrections={k: v for k, v in entries.items() if v}, events=events,
     )
-    in_ledger = {e.record for e in events}
-    secrets = _secrets(content, report.held, kept, in_ledger, personal(content.cases))
-    return Prepared(content, site, report, secrets)
 
 
 def _redactor(case, allow):
