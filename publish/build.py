@@ -123,7 +123,9 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         lists, list_held = gate_lists(content.lists)
         report.held += held + list_held
     workers = int(load_settings().get("BUILD_WORKERS", 1)) if workers is None else workers
-    per_case = CaseCaches(cache_dir, workers)
+    # Every validated case is in ``known`` under its file's key: no case is hashed by repr.
+    per_case = CaseCaches(cache_dir, workers, origins=known.used_entries(),
+                          origin_version=case_cache.salt)
     prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage,
                         redact=per_case.redact, personal=per_case.personal_values,
                         content_hash=per_case.public_hash,

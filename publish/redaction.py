@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.ledger import public_hash
@@ -53,13 +54,20 @@ class CaseCaches:
     Each case is hashed once (its repr: every field), however many caches ask.
     """
 
-    def __init__(self, cache_dir: Path | None = None, workers: int = 1, min_parallel: int = 400):
+    def __init__(self, cache_dir: Path | None = None, workers: int = 1, min_parallel: int = 400,
+                 origins: Mapping[bytes, object] | None = None, origin_version: str = ""):
+        """``origins`` ({RawFile.key: the Case validation made of that file}, made by the
+        validation code of version ``origin_version``) names those cases without hashing
+        their repr: the same file, path and code always give the same Case."""
         self.cache_dir, self.workers, self.min_parallel = cache_dir, workers, min_parallel
-        self._digests: dict[int, tuple[object, bytes]] = {}  # id(case) -> (case, digest)
+        self._digests: dict[int, tuple[object, bytes]] = {  # id(case) -> (case, digest)
+            id(case): (case, hashlib.sha256(f"file:{origin_version}:".encode() + key).digest())
+            for key, case in (origins or {}).items()
+        }
         self._public: dict[int, tuple[object, str]] = {}  # id(redacted case) -> (case, hash)
 
     def digest(self, case) -> bytes:
-        """sha256 of ``repr(case)``, computed once per case object."""
+        """sha256 of ``repr(case)`` (or of its origin), computed once per case object."""
         known = self._digests.get(id(case))
         if known is None or known[0] is not case:
             known = (case, hashlib.sha256(repr(case).encode()).digest())

@@ -266,3 +266,19 @@ _SCALAR = st.one_of(_TEXT, st.integers(), st.floats(), st.booleans(), st.none())
 def test_open_data_json_is_byte_identical_to_json_dumps(rows):
     """SPEC §6: the faster JSON writer of the open-data files writes what json.dumps did."""
     assert to_json(rows) == json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+
+
+def test_cases_named_by_their_file_redact_as_the_pure_stage(tmp_path):
+    """R-PII: naming validated cases by their file (not their repr) in the redaction cache
+    gives the pure stage's answer, and an edited file is redacted afresh."""
+    content_dir = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    for edit in (False, True):
+        if edit:
+            case = sorted((content_dir / "cases/2026").glob("*.md"))[0]
+            case.write_text(case.read_text("utf-8").replace("facts: ", "facts: 经查，", 1), "utf-8")
+        known: dict = {}
+        validated = validate_content(load_content(content_dir, None, known), FIXTURE_AS_OF, known)
+        caches = CaseCaches(tmp_path / "cache", origins=known, origin_version="v1")
+        assert caches.redact(list(validated.cases), frozenset()) == redact_cases(list(validated.cases))
+        assert caches.personal_values(list(validated.cases)) == [
+            personal_values(c) for c in validated.cases]
