@@ -112,12 +112,12 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         parse_cache = Cache(cache_dir, "parsed")
         known, seen = TrackingDict(case_cache.data), TrackingDict(parse_cache.data)
         raw = load_content(Path(content_dir), seen, known)
-        parse_cache.save(seen.used_entries())
+        parse_cache.save(seen.used_entries(), content_keyed=True)
     with _stage(report, "validate", progress):
         try:
             content = validate_content(raw, as_of, known)
         finally:  # the files that passed are kept even when another one did not
-            case_cache.save(known.used_entries())
+            case_cache.save(known.used_entries(), content_keyed=True)
     with _stage(report, "approval", progress):
         cases, held = gate_cases(content.cases)
         lists, list_held = gate_lists(content.lists)

@@ -74,14 +74,14 @@ class Cache:
             except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
                 self.data = {}
 
-    def save(self, entries: dict) -> None:
+    def save(self, entries: dict, content_keyed: bool = False) -> None:
         """Replace the cache file with ``entries`` (atomic); no-op without a directory.
 
-        Also a no-op when ``entries`` has exactly the keys read from the file: a key
-        names its content, so the values are the same too (issue 9: a no-change build
-        rewrote hundreds of MB).
+        ``content_keyed``: each key names its value's content (a content hash), so when
+        ``entries`` has exactly the keys read from the file, the file would not change
+        and is left alone (issue 9: a no-change build rewrote hundreds of MB).
         """
-        if not self.path or entries.keys() == self.data.keys():
+        if not self.path or (content_keyed and entries.keys() == self.data.keys()):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
@@ -124,5 +124,5 @@ def parse_ledger_cached(text: str, cache_dir: Path | None, source: str = "ledger
     events = parse_ledger(text, source, verified=known)
     latest = verified_text(text, events)
     if latest:
-        cache.save({latest.digest: latest})
+        cache.save({latest.digest: latest}, content_keyed=True)
     return events

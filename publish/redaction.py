@@ -82,7 +82,7 @@ class CaseCaches:
         fresh = _map(func, [items[i] for i in missing], self.workers, self.min_parallel)
         for i, result in zip(missing, fresh, strict=True):
             seen[keys[i]] = result
-        cache.save(seen.used_entries())
+        cache.save(seen.used_entries(), content_keyed=True)
         return [dict.__getitem__(seen, key) for key in keys]
 
     def redact(self, cases, allow: frozenset[str]):

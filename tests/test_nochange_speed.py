@@ -154,17 +154,18 @@ def test_cached_redaction_and_personal_values_equal_the_pure_stage(content, tmp_
 
 
 def test_unchanged_cache_is_not_rewritten(tmp_path):
-    """A cache whose keys did not change keeps its file; new keys replace it."""
-    cache = Cache(tmp_path, "demo")
-    cache.save({b"k": 1})
-    before = (tmp_path / "demo.pickle").stat().st_mtime_ns
+    """A content-keyed cache whose keys did not change keeps its file; new keys replace it,
+    and a cache that is not content-keyed is always written."""
+    Cache(tmp_path, "demo").save({b"k": 1}, content_keyed=True)
     (tmp_path / "demo.pickle").touch()
     touched = (tmp_path / "demo.pickle").stat().st_mtime_ns
-    Cache(tmp_path, "demo").save({b"k": 1})
+    Cache(tmp_path, "demo").save({b"k": 1}, content_keyed=True)
     assert (tmp_path / "demo.pickle").stat().st_mtime_ns == touched
-    Cache(tmp_path, "demo").save({b"k": 1, b"j": 2})
+    Cache(tmp_path, "demo").save({b"k": 1, b"j": 2}, content_keyed=True)
     assert Cache(tmp_path, "demo").data == {b"k": 1, b"j": 2}
-    assert before  # the first save wrote the file
+    Cache(tmp_path, "plain").save({"files": 1})
+    Cache(tmp_path, "plain").save({"files": 2})  # same keys, new value (the verifier's cache)
+    assert Cache(tmp_path, "plain").data == {"files": 2}
 
 
 # ---------------------------------------------------------------- validated cases
