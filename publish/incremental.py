@@ -55,26 +55,35 @@ def template_fingerprints(theme: Path) -> tuple[str, dict[str, bool]]:
     return fingerprint, {name: common or "as_of" in src for name, src in sources.items()}
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _context_text(value, memo: dict[int, tuple[object, str]]) -> str:
     """``repr(value)``, except that a dataclass instance (a case, shown on its own page and
-    on several list pages) stands as the hash of its repr, computed once per object.
+    on several list pages) stands as the hash of its repr.
 
     Lists, tuples and dicts are walked so the records inside them are found; anything else
-    is its repr.  Equal contexts give equal texts, different ones different texts.
+    is its repr.  Each record or container is done once per object (``memo``: id -> (the
+    object, its text)), since pages share them (a 执法事项 row on each of its cases' pages).
+    Equal contexts give equal texts, different ones different texts.
     """
     kind = type(value)
+    if kind in _SCALARS:
+        return repr(value)
+    known = memo.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
     if kind is list or kind is tuple:
         inner = ", ".join([_context_text(v, memo) for v in value])
-        return f"[{inner}]" if kind is list else f"({inner},)"
-    if kind is dict:
-        return "{" + ", ".join([f"{k!r}: {_context_text(v, memo)}" for k, v in value.items()]) + "}"
-    if hasattr(kind, "__dataclass_fields__"):
-        known = memo.get(id(value))
-        if known is None or known[0] is not value:
-            known = (value, f"<{type(value).__name__} {_digest(repr(value))}>")
-            memo[id(value)] = known
-        return known[1]
-    return repr(value)
+        text = f"[{inner}]" if kind is list else f"({inner},)"
+    elif kind is dict:
+        text = "{" + ", ".join([f"{k!r}: {_context_text(v, memo)}" for k, v in value.items()]) + "}"
+    elif hasattr(kind, "__dataclass_fields__"):
+        text = f"<{kind.__name__} {_digest(repr(value))}>"
+    else:
+        return repr(value)
+    memo[id(value)] = (value, text)
+    return text
 
 
 def page_fingerprints(pages: list[Page], shared: dict, theme: Path) -> dict[str, str]:
@@ -85,8 +94,8 @@ def page_fingerprints(pages: list[Page], shared: dict, theme: Path) -> dict[str,
     dated = _digest(base, repr(shared.get("as_of")))
     memo: dict[int, tuple[object, str]] = {}
     return {
-        page.path: _digest(dated if uses_as_of.get(page.template, True) else base,
-                           page.template, _context_text(page.context, memo))
+        page.path: _digest(dated if uses_as_of.get(page.template, True) else base, page.template,
+                           *(f"{k!r}: {_context_text(v, memo)}" for k, v in page.context.items()))
         for page in pages
     }
 
