@@ -283,3 +283,16 @@ def test_cases_named_by_their_file_redact_as_the_pure_stage(tmp_path):
         assert caches.redact(list(validated.cases), frozenset()) == redact_cases(list(validated.cases))
         assert caches.personal_values(list(validated.cases)) == [
             personal_values(c) for c in validated.cases]
+
+
+_CELL = st.one_of(st.text(alphabet="=+-@\t\r\x00a中 ", max_size=4), st.integers(), st.none())
+
+
+@given(st.lists(st.dictionaries(st.sampled_from("abc"), _CELL, max_size=3), max_size=4))
+def test_csv_cells_guard_formulas_as_before(rows):
+    """Issue 11 (CSV injection): the quick scan for rows needing no change gives what
+    spreadsheet_text on every value gave."""
+    from pipeline.values import spreadsheet_text
+    from publish.sections.opendata import _cells
+
+    assert _cells(rows) == [{k: spreadsheet_text(v) for k, v in row.items()} for row in rows]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from pipeline.opendata import (
     to_csv,
     to_json,
 )
-from pipeline.values import spreadsheet_text
+from pipeline.values import _FORMULA_START, spreadsheet_text
 
 from ..opendata_state import STATE_PATH, History, advance, dump_state, published_history, read_state
 from ..pages import Page, SiteData
@@ -132,7 +133,22 @@ def _cells(rows: list[dict]) -> list[dict]:
 
     JSON keeps the values as they are: its consumers are programs, not spreadsheets.
     """
-    return [{k: spreadsheet_text(v) for k, v in row.items()} for row in rows]
+    return [row if _plain_cells(row) else {k: spreadsheet_text(v) for k, v in row.items()}
+            for row in rows]
+
+
+# A value that could start a formula: at the start of the joined row, or after a separator.
+_FORMULA_AT_START = re.compile(r"(?:\A|\x00)[" + re.escape("".join(_FORMULA_START)) + "]")
+
+
+def _plain_cells(row: dict) -> bool:
+    """True when no value of ``row`` would change under spreadsheet_text: all are text
+    without NULs (so they can be joined and scanned at once) and none starts a formula."""
+    try:
+        joined = "\x00".join(row.values())
+    except TypeError:  # a value that is not text
+        return False
+    return joined.count("\x00") == len(row) - 1 and not _FORMULA_AT_START.search(joined)
 
 
 def _dump(obj) -> str:
