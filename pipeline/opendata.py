@@ -205,6 +205,9 @@ def _names(fields: Iterable[tuple[str, str]] | Iterable[str]) -> list[str]:
 def _project(rows: Iterable[Mapping[str, str]], names: list[str]) -> list[dict[str, str]]:
     out = []
     for i, row in enumerate(rows):
+        if type(row) is dict and list(row) == names:  # already these columns, in order
+            out.append(row)
+            continue
         missing = [n for n in names if n not in row]
         if missing:
             raise KeyError(f"open data row {i} ({row.get(KEY, '?')}) lacks column(s) {missing}")
@@ -223,8 +226,7 @@ def to_csv(rows: Iterable[Mapping[str, str]], fields: Iterable[tuple[str, str]] 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(names)
-    for row in _project(rows, names):
-        writer.writerow([row[n] for n in names])
+    writer.writerows(row.values() for row in _project(rows, names))  # values in ``names`` order
     return "\ufeff" + buf.getvalue()
 
 
