@@ -71,8 +71,49 @@ def _decode(blob: bytes, mode: str) -> str:
             blob = gzip.decompress(blob)
         except (OSError, EOFError):
             pass  # some Pagefind files are stored uncompressed
-    # Pagefind fragments start with a "pagefind_dcd" signature before the JSON.
+    # Pagefind files start with a "pagefind_dcd" signature: fragments hold JSON after it,
+    # the other index files (meta, word index, filters) CBOR.
+    if mode == "gz" and blob.startswith(_PF_SIGNATURE) and blob[len(_PF_SIGNATURE):][:1] != b"{":
+        strings = _cbor_strings(blob[len(_PF_SIGNATURE):])
+        if strings is not None:
+            return CBOR_SEPARATOR.join(strings)
     return blob.decode("utf-8", errors="ignore")
+
+
+_PF_SIGNATURE = b"pagefind_dcd"
+# Each CBOR text string of a Pagefind index file is scanned on its own: read as one run
+# of bytes, the index's neighbouring words (a chunk's last word 住所, the next chunk's
+# first word) and the CBOR length bytes between them (ASCII letters) read as one
+# "labelled address" that no page contains.  ';' ends every number and address pattern.
+CBOR_SEPARATOR = ";"
+
+
+def _cbor_strings(buf: bytes) -> list[str] | None:
+    """Every text string of the CBOR items in ``buf``, in order; None if ``buf`` is not
+    well-formed CBOR (the caller then scans the raw bytes, which finds more, not less)."""
+    from .search import SearchIndexError, _head
+
+    out: list[str] = []
+    stack, i = [1], 0  # items still to read at each nesting level
+    try:
+        while stack and i < len(buf):
+            stack[-1] -= 1
+            major, arg, i = _head(buf, i)
+            if major in (2, 3):
+                if major == 3:
+                    out.append(buf[i:i + arg].decode("utf-8", errors="ignore"))
+                i += arg
+            elif major in (4, 5) and arg:
+                stack.append(arg * (2 if major == 5 else 1))
+            elif major == 6:
+                stack[-1] += 1  # a tag: its item follows
+            while stack and stack[-1] == 0:
+                stack.pop()
+                if not stack:
+                    break
+    except (SearchIndexError, IndexError):
+        return None
+    return out if i == len(buf) and not stack else None
 
 
 def read_output_text(path: Path, normalise: bool = True) -> str | None:
