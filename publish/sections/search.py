@@ -60,7 +60,7 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
                for param, name, label in FILTERS]
     return [Page("search/index.html", "search", {
         "filters": filters, "years": years, "shards": list(shards), "shard_pages": [len(c) for c in shards.values()],
-        "first_pages": int(settings.get("SEARCH_FIRST_PAGES", 10000)),
+        "first_pages": int(settings.get("SEARCH_FIRST_PAGES", 4000)),
     })]
 
 
