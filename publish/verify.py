@@ -91,7 +91,7 @@ CBOR_SEPARATOR = ";"
 def _cbor_strings(buf: bytes) -> list[str] | None:
     """Every text string of the CBOR items in ``buf``, in order; None if ``buf`` is not
     well-formed CBOR (the caller then scans the raw bytes, which finds more, not less)."""
-    from .search import SearchIndexError, _head
+    from .search_canonical import SearchIndexError, _head
 
     out: list[str] = []
     stack, i = [1], 0  # items still to read at each nesting level

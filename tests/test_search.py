@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from gongshi.cli import cli
 from pipeline.errors import LeakFound
-from publish import search
+from publish import search, search_canonical
 from publish.assemble import bureau_allow_list
 from publish.build import prepare
 from publish.sections.search import filter_options
@@ -293,11 +293,11 @@ def _shuffle_bundle(bundle: Path) -> None:
     Pagefind 1.5.2 with another hash seed may write them."""
     entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
     meta_path = bundle / f"pagefind.{entry['languages']['zh']['hash']}.pf_meta"
-    top = search._items(search._read_pf(meta_path))
-    search._write_pf(meta_path, search._array(top[:3] + [search._array(search._items(top[3])[::-1])] + top[4:]))
+    top = search_canonical._items(search_canonical._read_pf(meta_path))
+    search_canonical._write_pf(meta_path, search_canonical._array(top[:3] + [search_canonical._array(search_canonical._items(top[3])[::-1])] + top[4:]))
     for path in bundle.glob("filter/*.pf_filter"):
-        name, values = search._items(search._read_pf(path))
-        search._write_pf(path, search._array([name, search._array(search._items(values)[::-1])]))
+        name, values = search_canonical._items(search_canonical._read_pf(path))
+        search_canonical._write_pf(path, search_canonical._array([name, search_canonical._array(search_canonical._items(values)[::-1])]))
 
 
 def test_canonical_bundle_does_not_depend_on_pagefind_order(fixture_site, tmp_path):

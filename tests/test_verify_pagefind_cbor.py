@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 
-from publish.search import _array, _encode_text
+from publish.search_canonical import _array, _encode_text
 from publish.verify import scan_site
 
 SIGNATURE = b"pagefind_dcd"
