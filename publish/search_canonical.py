@@ -41,17 +41,20 @@ def _head(buf: bytes, i: int) -> tuple[int, int, int]:
     return major, int.from_bytes(buf[i + 1:i + 1 + size], "big"), i + 1 + size
 
 
-def _skip(buf: bytes, i: int) -> int:
-    """Index just past the CBOR item starting at ``i``."""
+def _skip(buf: bytes, i: int, texts: list[str] | None = None) -> int:
+    """Index just past the CBOR item starting at ``i``; every text string inside it is
+    appended to ``texts`` when given (the verifier reads index files that way)."""
     major, arg, j = _head(buf, i)
     if major in (2, 3):
+        if major == 3 and texts is not None:
+            texts.append(buf[j:j + arg].decode("utf-8", errors="ignore"))
         return j + arg
     if major in (4, 5):
         for _ in range(arg * (2 if major == 5 else 1)):
-            j = _skip(buf, j)
+            j = _skip(buf, j, texts)
         return j
     if major == 6:
-        return _skip(buf, j)
+        return _skip(buf, j, texts)
     return j  # unsigned/negative integers and simple values: head only (no floats here)
 
 

@@ -91,29 +91,16 @@ CBOR_SEPARATOR = ";"
 def _cbor_strings(buf: bytes) -> list[str] | None:
     """Every text string of the CBOR items in ``buf``, in order; None if ``buf`` is not
     well-formed CBOR (the caller then scans the raw bytes, which finds more, not less)."""
-    from .search_canonical import SearchIndexError, _head
+    from .search_canonical import SearchIndexError, _skip
 
     out: list[str] = []
-    stack, i = [1], 0  # items still to read at each nesting level
+    i = 0
     try:
-        while stack and i < len(buf):
-            stack[-1] -= 1
-            major, arg, i = _head(buf, i)
-            if major in (2, 3):
-                if major == 3:
-                    out.append(buf[i:i + arg].decode("utf-8", errors="ignore"))
-                i += arg
-            elif major in (4, 5) and arg:
-                stack.append(arg * (2 if major == 5 else 1))
-            elif major == 6:
-                stack[-1] += 1  # a tag: its item follows
-            while stack and stack[-1] == 0:
-                stack.pop()
-                if not stack:
-                    break
-    except (SearchIndexError, IndexError):
+        while i < len(buf):
+            i = _skip(buf, i, out)
+    except (SearchIndexError, IndexError, RecursionError):
         return None
-    return out if i == len(buf) and not stack else None
+    return out if i == len(buf) else None
 
 
 def read_output_text(path: Path, normalise: bool = True) -> str | None:
