@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from pipeline.errors import GongshiError
@@ -41,21 +42,54 @@ def _head(buf: bytes, i: int) -> tuple[int, int, int]:
     return major, int.from_bytes(buf[i + 1:i + 1 + size], "big"), i + 1 + size
 
 
-def _skip(buf: bytes, i: int, texts: list[str] | None = None) -> int:
-    """Index just past the CBOR item starting at ``i``; every text string inside it is
-    appended to ``texts`` when given (the verifier reads index files that way)."""
+def _skip(buf: bytes, i: int) -> int:
+    """Index just past the CBOR item starting at ``i``."""
     major, arg, j = _head(buf, i)
     if major in (2, 3):
-        if major == 3 and texts is not None:
-            texts.append(buf[j:j + arg].decode("utf-8", errors="ignore"))
         return j + arg
     if major in (4, 5):
         for _ in range(arg * (2 if major == 5 else 1)):
-            j = _skip(buf, j, texts)
+            j = _skip(buf, j)
         return j
     if major == 6:
-        return _skip(buf, j, texts)
+        return _skip(buf, j)
     return j  # unsigned/negative integers and simple values: head only (no floats here)
+
+
+# Heads that carry no payload after their argument: integers, array/map/tag heads and
+# simple values (major types 0, 1, 4, 5, 6, 7), with a 0-, 1-, 2-, 4- or 8-byte argument.
+_NO_PAYLOAD = bytes(m << 5 for m in (0, 1, 4, 5, 6, 7))
+_RUN_RE = re.compile(b"(?:[%s]|[%s].|[%s]..|[%s]....|[%s]........)*" % tuple(
+    re.escape(b"".join(bytes([m + lo + k]) for m in _NO_PAYLOAD for k in range(hi - lo)))
+    for lo, hi in ((0, 24), (24, 25), (25, 26), (26, 27), (27, 28))), re.DOTALL)
+
+
+def cbor_texts(buf: bytes) -> list[str] | None:
+    """Every CBOR text string in ``buf`` (a sequence of definite-length items), in order;
+    None if ``buf`` is not well-formed that way.
+
+    Containers hold their elements right after their head, so the strings are found by
+    reading head after head without tracking nesting; runs of payload-free heads (the
+    page numbers and word positions that make up most of an index) are skipped by one
+    regex.
+    """
+    out: list[str] = []
+    i, n = 0, len(buf)
+    run = _RUN_RE.match
+    try:
+        while True:
+            i = run(buf, i).end()
+            if i >= n:
+                break
+            major, arg, j = _head(buf, i)
+            if major not in (2, 3) or j + arg > n:
+                return None  # a head the run cannot cross (indefinite length) or a cut string
+            if major == 3:
+                out.append(buf[j:j + arg].decode("utf-8", errors="ignore"))
+            i = j + arg
+    except (SearchIndexError, IndexError):
+        return None
+    return out if i == n else None
 
 
 def _items(raw: bytes) -> list[bytes]:

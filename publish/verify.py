@@ -30,6 +30,8 @@ from pipeline.errors import LeakFound
 from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, sketch, text_forms
 from pipeline.pii import normalise_text
 
+from .search_canonical import cbor_texts
+
 TEXT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".txt", ".js", ".css", ".svg", ".atom"}
 GZIP_SUFFIXES = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".gz"}
 # Program code shipped with the site (theme and search-library JS/CSS/WASM): scanned for
@@ -74,7 +76,7 @@ def _decode(blob: bytes, mode: str) -> str:
     # Pagefind files start with a "pagefind_dcd" signature: fragments hold JSON after it,
     # the other index files (meta, word index, filters) CBOR.
     if mode == "gz" and blob.startswith(_PF_SIGNATURE) and blob[len(_PF_SIGNATURE):][:1] != b"{":
-        strings = _cbor_strings(blob[len(_PF_SIGNATURE):])
+        strings = cbor_texts(blob[len(_PF_SIGNATURE):])
         if strings is not None:
             return CBOR_SEPARATOR.join(strings)
     return blob.decode("utf-8", errors="ignore")
@@ -86,21 +88,6 @@ _PF_SIGNATURE = b"pagefind_dcd"
 # first word) and the CBOR length bytes between them (ASCII letters) read as one
 # "labelled address" that no page contains.  ';' ends every number and address pattern.
 CBOR_SEPARATOR = ";"
-
-
-def _cbor_strings(buf: bytes) -> list[str] | None:
-    """Every text string of the CBOR items in ``buf``, in order; None if ``buf`` is not
-    well-formed CBOR (the caller then scans the raw bytes, which finds more, not less)."""
-    from .search_canonical import SearchIndexError, _skip
-
-    out: list[str] = []
-    i = 0
-    try:
-        while i < len(buf):
-            i = _skip(buf, i, out)
-    except (SearchIndexError, IndexError, RecursionError):
-        return None
-    return out if i == len(buf) else None
 
 
 def read_output_text(path: Path, normalise: bool = True) -> str | None:

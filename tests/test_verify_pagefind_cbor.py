@@ -51,3 +51,56 @@ def test_a_file_that_is_not_cbor_is_scanned_as_raw_text(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_bytes(gzip.compress(SIGNATURE + b"\x9f\xff" + f"住所：{ADDRESS}".encode()))
     assert [f.kind for f in scan_site(tmp_path, set(), check_links=False)] == ["address"]
+
+
+# ---- the reader itself: every text string, in order, of any definite-length CBOR ----
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from publish.search_canonical import _encode_head, cbor_texts  # noqa: E402
+
+_ints = st.integers(min_value=0, max_value=2**64 - 1)
+_leaves = st.one_of(
+    _ints.map(lambda n: (_encode_head(0, n), [])),
+    _ints.map(lambda n: (_encode_head(1, n), [])),
+    st.binary(max_size=30).map(lambda b: (_encode_head(2, len(b)) + b, [])),
+    st.text(max_size=30).map(lambda t: (_encode_text(t), [t])),
+    st.sampled_from([b"\xf4", b"\xf5", b"\xf6", b"\xfb" + bytes(8)]).map(lambda b: (b, [])),
+)
+
+
+def _container(children):
+    def array(items):
+        return _encode_head(4, len(items)) + b"".join(b for b, _ in items), [
+            t for _, ts in items for t in ts]
+
+    def cmap(items):
+        items = items[: len(items) // 2 * 2]
+        return _encode_head(5, len(items) // 2) + b"".join(b for b, _ in items), [
+            t for _, ts in items for t in ts]
+
+    return st.one_of(
+        st.lists(children, max_size=6).map(array),
+        st.lists(children, max_size=6).map(cmap),
+        st.tuples(_ints, children).map(lambda p: (_encode_head(6, p[0]) + p[1][0], p[1][1])),
+    )
+
+
+_items = st.recursive(_leaves, _container, max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_items, max_size=4))
+def test_cbor_texts_reads_every_text_string_in_order(items):
+    """R-PII: the verifier's CBOR reader returns each text string of the index, in order."""
+    buf = b"".join(b for b, _ in items)
+    assert cbor_texts(buf) == [t for _, ts in items for t in ts]
+
+
+@given(st.lists(_items, max_size=3), st.text(min_size=1, max_size=30), st.data())
+def test_cbor_texts_refuses_a_cut_file(items, last, data):
+    """Fail closed: a file cut inside a string is not read as CBOR (scanned as raw bytes)."""
+    head = b"".join(b for b, _ in items)
+    tail = _encode_text(last)
+    cut = data.draw(st.integers(len(tail) - len(last.encode()), len(tail) - 1))
+    assert cbor_texts(head + tail[:cut]) is None
