@@ -183,17 +183,20 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     matcher = compile_leak_matcher(secrets, allow)
     proven, added = _proven(known or {}, matcher)
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
-    rels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    existing = set(rels)
-    todo = [(str(root), rel) for rel in rels]
+    files = [(p.stat().st_size, p.relative_to(root).as_posix()) for p in root.rglob("*") if p.is_file()]
+    existing = {rel for _, rel in files}
+    # Largest first: the open-data exports (hundreds of MB at 100,000 results) start at
+    # once on their own workers instead of queueing behind one another at the end.
+    todo = [(str(root), rel) for _, rel in sorted(files, key=lambda f: (-f[0], f[1]))]
     try:
         if workers > 1 and len(todo) > 200:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_scan_file, todo, chunksize=64)
+                results = list(pool.imap_unordered(_scan_file, todo, chunksize=16))
         else:
             results = list(map(_scan_file, todo))
     finally:
         _STATE.clear()
+    results.sort(key=lambda r: r[0])  # findings in path order, whatever finished first
     findings: list[Finding] = []
     clean = {}
     for rel, key, kinds, targets, mask in results:
