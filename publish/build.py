@@ -113,11 +113,14 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         known, seen = TrackingDict(case_cache.data), TrackingDict(parse_cache.data)
         raw = load_content(Path(content_dir), seen, known)
         parse_cache.save(seen.used_entries(), content_keyed=True)
+        del seen, parse_cache  # ``raw`` holds what validation needs
     with _stage(report, "validate", progress):
         try:
             content = validate_content(raw, as_of, known)
         finally:  # the files that passed are kept even when another one did not
             case_cache.save(known.used_entries(), content_keyed=True)
+    ledger_text = raw.ledger_text
+    del raw  # the parsed source files: the validated records replace them (memory, issue 9)
     with _stage(report, "approval", progress):
         cases, held = gate_cases(content.cases)
         lists, list_held = gate_lists(content.lists)
@@ -126,7 +129,7 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
     # Every validated case is in ``known`` under its file's key: no case is hashed by repr.
     per_case = CaseCaches(cache_dir, workers, origins=known.used_entries(),
                           origin_version=case_cache.salt)
-    prepared = assemble(content, cases, lists, raw.ledger_text, report, progress, _stage,
+    prepared = assemble(content, cases, lists, ledger_text, report, progress, _stage,
                         redact=per_case.redact, personal=per_case.personal_values,
                         content_hash=per_case.public_hash,
                         read_ledger=functools.partial(parse_ledger_cached, cache_dir=cache_dir))

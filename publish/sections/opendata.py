@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,30 +103,32 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
     })]
 
 
-def files(data: Export, as_of) -> dict[str, bytes]:
-    """Output path (relative to the site root) -> bytes of every open-data file."""
-    results_json = to_json(data.rows, RESULT_FIELDS)
+def files(data: Export, as_of) -> Iterator[tuple[str, bytes]]:
+    """(output path relative to the site root, bytes) of every open-data file.
+
+    One file at a time (issue 9: at 100,000 results the five exports held at once, as
+    text and again as bytes, were the build's largest allocation).
+    """
     base, deltas = published_history(data.history, data.rows)
-    out = {
-        "data/results.csv": to_csv(_cells(data.rows), RESULT_FIELDS),
-        "data/results.json": results_json,
-        "data/penalties.csv": to_csv(_cells(data.penalties), PENALTY_FIELDS),
-        "data/penalties.json": to_json(data.penalties, PENALTY_FIELDS),
-        "data/delta/base.json": to_json(base, RESULT_FIELDS),
-    }
+    results_json = to_json(data.rows, RESULT_FIELDS).encode("utf-8")
+    full_sha256 = hashlib.sha256(results_json).hexdigest()
+    yield "data/results.json", results_json
+    del results_json
+    yield "data/results.csv", to_csv(_cells(data.rows), RESULT_FIELDS).encode("utf-8")
+    yield "data/penalties.csv", to_csv(_cells(data.penalties), PENALTY_FIELDS).encode("utf-8")
+    yield "data/penalties.json", to_json(data.penalties, PENALTY_FIELDS).encode("utf-8")
+    yield "data/delta/base.json", to_json(base, RESULT_FIELDS).encode("utf-8")
     for delta in deltas:
-        out[f"data/delta/{delta['date']}.json"] = _dump(delta)
-    out["data/delta/index.json"] = _dump({
+        yield f"data/delta/{delta['date']}.json", _dump(delta).encode("utf-8")
+    yield "data/delta/index.json", _dump({
         "key": KEY,
         "as_of": as_of.isoformat(),
         "base": {"date": data.history.base_date.isoformat(), "file": "base.json", "rows": len(base)},
         "deltas": [{"date": d["date"], "previous": d["previous"], "file": f"{d['date']}.json",
                     "added": len(d["added"]), "corrected": len(d["corrected"]),
                     "removed": len(d["removed"])} for d in deltas],
-        "full": {"file": "../results.json", "rows": len(data.rows),
-                 "sha256": hashlib.sha256(results_json.encode("utf-8")).hexdigest()},
-    })
-    return {path: text.encode("utf-8") for path, text in out.items()}
+        "full": {"file": "../results.json", "rows": len(data.rows), "sha256": full_sha256},
+    }).encode("utf-8")
 
 
 def _cells(rows: list[dict]) -> list[dict]:
@@ -158,8 +161,9 @@ def _dump(obj) -> str:
 def postbuild(prepared, out: Path, settings: dict) -> None:
     """Write the data files; hand the advanced state to the build (written with the ledger)."""
     data = export(prepared.site, prepared.content_dir)
-    for rel, blob in files(data, prepared.site.as_of).items():
+    for rel, blob in files(data, prepared.site.as_of):
         path = Path(out) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(blob)
+        del blob  # before the next file is made
     prepared.report.state_files[STATE_PATH] = dump_state(data.history)
