@@ -7,7 +7,7 @@ AS_OF ?= $(shell date +%F)
 STAMP := $(VENV)/.installed
 NODE_DIR := .cache/node
 
-.PHONY: demo test install system-deps node-deps lint bench golden clean
+.PHONY: demo test install system-deps node-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -48,9 +48,6 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
-
-golden: $(STAMP)
-	$(BIN)/python tests/regenerate_golden.py
 
 clean:
 	rm -rf output build .pytest_cache
