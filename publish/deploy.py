@@ -61,16 +61,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def hash_tree(site: Path, previous: Path | None = None) -> dict[str, str]:
+def _old_files(previous: Path | None, old_files: dict[str, str] | None) -> dict[str, str]:
+    """``old_files`` if given (the caller read the manifest already), else the manifest's."""
+    if old_files is not None:
+        return old_files
+    return read_manifest(previous).get("files", {}) if previous else {}
+
+
+def hash_tree(site: Path, previous: Path | None = None,
+              old_files: dict[str, str] | None = None) -> dict[str, str]:
     """{relative posix path: sha256} of every file under ``site``, sorted by path.
 
     With ``previous`` (a sealed release), a file that IS that release's file at the same
     path — a hard link to the same inode, as unchanged pages and search bundles are —
     takes its digest from that release's manifest instead of being read again: one
-    inode has one content, and sealed releases are never written to.
+    inode has one content, and sealed releases are never written to.  ``old_files``:
+    that manifest's ``files``, when the caller has read it.
     """
     site = Path(site)
-    old = read_manifest(previous).get("files", {}) if previous else {}
+    old = _old_files(previous, old_files)
     out = {}
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         rel = path.relative_to(site).as_posix()
@@ -112,15 +121,17 @@ def write_gone_markers(release: Path, gone_urls: list[str]) -> None:
             marker.write_bytes(b"")
 
 
-def keep_unchanged_mtimes(site: Path, files: dict[str, str], previous: Path | None) -> None:
+def keep_unchanged_mtimes(site: Path, files: dict[str, str], previous: Path | None,
+                          old_files: dict[str, str] | None = None) -> None:
     """Give files identical to the previous release that release's mtime.
 
     nginx derives ETag and Last-Modified from mtime and size, so an unchanged page
     keeps its validators across releases and the CDN revalidates it with a 304.
+    ``old_files``: as for hash_tree.
     """
     if previous is None:
         return
-    old = read_manifest(previous).get("files", {})
+    old = _old_files(previous, old_files)
     for rel, digest in files.items():
         if old.get(rel) == digest:
             stat = (previous / SITE / rel).stat()

@@ -100,12 +100,12 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
                previous=previous / deploy.SITE if previous else None)
         with _timed(report, "release", progress):
             site = staging / deploy.SITE
-            files = deploy.hash_tree(site, previous)
-            deploy.keep_unchanged_mtimes(site, files, previous)
+            live = deploy.read_manifest(previous) if previous else {}  # read once (issue 9)
+            files = deploy.hash_tree(site, previous, live.get("files", {}))
+            deploy.keep_unchanged_mtimes(site, files, previous, live.get("files", {}))
             deploy.write_gone_markers(staging, report.gone_urls)
             manifest = _manifest(prepared, files)
-            changed, removed = cdn.diff_manifests(deploy.read_manifest(previous) if previous else {},
-                                                  manifest)
+            changed, removed = cdn.diff_manifests(live, manifest)
             cdn.write_purge_list(staging, cdn.absolute_urls(sorted(set(changed) | set(removed)),
                                                             manifest["base_url"]))
             deploy.write_manifest(staging, manifest)  # last: it marks the release complete
