@@ -70,8 +70,7 @@ function start(form) {
   // large year; without a year filter, the newest ones within reach (see above).
   const scope = (state) => {
     const year = state.filters.year;
-    return year ? shards.filter((s) => s === year || s.startsWith(`${year}-`))
-      : shards.slice(0, reach(state.more));
+    return year ? ofYear(shards, year) : shards.slice(0, reach(state.more));
   };
   const engine = async (needed) => {
     const pf = await primary();
@@ -331,6 +330,11 @@ async function keepMatching(results, pieces) {
   });
 }
 
+// The bundles of ``year`` ("2025", or its months "2025-01" …); all of them without one.
+function ofYear(parts, year) {
+  return year ? parts.filter((p) => p === year || p.startsWith(`${year}-`)) : parts;
+}
+
 async function find(pf, term, filters, sort, parts) {
   if (!sort) {
     return (await pf.search(term, { filters })).results;
@@ -340,8 +344,7 @@ async function find(pf, term, filters, sort, parts) {
   // month of a large year ("2025-03", matched by the 月份 filter) — newest first (or
   // oldest first).  Pages without a decision date (lists) drop out.
   const dir = sort === "old" ? "asc" : "desc";
-  const year = filters["年份"];
-  let order = parts.filter((p) => !year || p === year || p.startsWith(`${year}-`));
+  let order = ofYear(parts, filters["年份"]);
   if (dir === "asc") order = order.reverse();
   const out = [];
   for (const part of order) {
