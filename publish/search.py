@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,11 +231,14 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
 
 
 def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
-                keys: dict | None = None, max_pages: int = 5000) -> list[ShardStats]:
+                keys: dict | None = None, max_pages: int = 5000,
+                workers: int = 1) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
-    Shards run one after another so peak memory stays that of the largest shard.
+    The primary bundle (whose folder holds the others) is made first, then the other
+    shards on ``workers`` Pagefind processes at a time (one Pagefind uses about 1.3
+    cores; issue 9).  Peak memory is that of the ``workers`` largest shards.
 
     ``keys`` is the mapping saved as the render manifest of ``out`` (publish.incremental):
     the source key of each bundle is written into it, and read back from the manifest
@@ -247,19 +251,30 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     shards = plan_shards(site, out, by_year, max_pages)
     nested = {s.subdir.rsplit("/", 1)[-1] for s in shards if s.subdir != BUNDLE_DIR}
     old_keys = load_manifest(previous)
-    stats = []
+    stats: dict[str, ShardStats] = {}
+    todo: list[Shard] = []
     for shard in shards:
         inner = nested if shard.subdir == BUNDLE_DIR else set()
         key = source_key(binary, out, shard)
         unchanged = old_keys.get(KEY_PREFIX + shard.subdir) == key
         if unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner):
-            stats.append(ShardStats(shard, shard.expected_pages, 0, 0, 0,
-                                    _bundle_bytes(out / shard.subdir, inner), reused=True))
+            stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
+                                             _bundle_bytes(out / shard.subdir, inner), reused=True)
         else:
-            stats.append(run_shard(binary, out, shard, inner))
+            todo.append(shard)
         if keys is not None:
             keys[KEY_PREFIX + shard.subdir] = key
-    return stats
+
+    def run(shard: Shard) -> ShardStats:
+        return run_shard(binary, out, shard, nested if shard.subdir == BUNDLE_DIR else set())
+
+    for shard in [s for s in todo if s.subdir == BUNDLE_DIR]:
+        stats[shard.subdir] = run(shard)
+    rest = [s for s in todo if s.subdir != BUNDLE_DIR]
+    with ThreadPoolExecutor(max(1, workers)) as pool:  # threads wait on Pagefind processes
+        for shard, result in zip(rest, pool.map(run, rest), strict=True):
+            stats[shard.subdir] = result
+    return [stats[shard.subdir] for shard in shards]
 
 
 KEY_PREFIX = "search-bundle:"  # manifest entries of bundle source keys (not page paths)

@@ -68,4 +68,5 @@ def postbuild(prepared, out: Path, settings: dict) -> None:
     """Build the Pagefind index over the staged site (raises SearchIndexError)."""
     build_index(prepared.site, Path(out), settings.get("SEARCH_SHARD_BY_YEAR", True),
                 previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"),
-                max_pages=settings.get("SEARCH_SHARD_PAGES", 5000))
+                max_pages=settings.get("SEARCH_SHARD_PAGES", 5000),
+                workers=int(settings.get("BUILD_WORKERS", 1)))
