@@ -167,3 +167,5 @@ def postbuild(prepared, out: Path, settings: dict) -> None:
         path.write_bytes(blob)
         del blob  # before the next file is made
     prepared.report.state_files[STATE_PATH] = dump_state(data.history)
+    global _last_export
+    _last_export = None  # the rows are not needed after this (memory during search and verify)
