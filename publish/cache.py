@@ -59,6 +59,29 @@ def _load_pickle(path: Path):
             gc.enable()
 
 
+def _dump_elsewhere(path: Path, obj) -> None:
+    """Pickle ``obj`` to ``path`` in a forked child process.
+
+    Pickling a str makes CPython keep a UTF-8 copy of it inside the string object for
+    its whole life: a cache of 100,000 cases' texts dumped here would add more than the
+    texts themselves to this process (issue 9).  The child's copies die with it.
+    """
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the fork
+        code = 1
+        try:
+            with path.open("wb") as f:
+                pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        path.unlink(missing_ok=True)
+        raise OSError(f"could not write the build cache {path} (exit status {status}); "
+                      "check free disk space, or delete the .cache folder and build again")
+
+
 class Cache:
     """One named pickle file of {key: value}; ``used`` collects the keys a run needed."""
 
@@ -85,8 +108,7 @@ class Cache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            pickle.dump((self.salt, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+        _dump_elsewhere(tmp, (self.salt, entries))
         os.replace(tmp, self.path)
 
 

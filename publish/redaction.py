@@ -40,11 +40,28 @@ def _one(case):
     return result, ("" if result.hold_reasons else public_hash(result.case))
 
 
+_TASK: tuple = ()  # (func, items) of the running _map: forked workers inherit it
+
+
+def _call(i: int):
+    func, items = _TASK
+    return func(items[i])
+
+
 def _map(func, items: list, workers: int, min_parallel: int) -> list:
-    """``[func(x) for x in items]``, on ``workers`` forked processes when there are many."""
+    """``[func(x) for x in items]``, on ``workers`` forked processes when there are many.
+
+    The workers inherit ``items`` and are sent indexes: pickling the cases here would
+    leave a UTF-8 copy of every text attached to its string in this process for the rest
+    of the build (CPython caches it; issue 9, memory at 100,000 cases)."""
+    global _TASK
     if workers > 1 and len(items) >= min_parallel:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(func, items, chunksize=128)
+        _TASK = (func, items)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return pool.map(_call, range(len(items)), chunksize=128)
+        finally:
+            _TASK = ()
     return [func(item) for item in items]
 
 
