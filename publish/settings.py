@@ -22,7 +22,7 @@ DEFAULTS = {
     "SEARCH_SHARD_BY_YEAR": True,  # one Pagefind index per decision year, merged in the browser
     "SEARCH_SHARD_PAGES": 5000,  # a year with more cases gets one index per month
     "SEARCH_FIRST_PAGES": 4000,  # a search without a year filter first covers this many newest cases
-    "BUILD_WORKERS": 2,  # processes rendering case pages
+    "BUILD_WORKERS": 2,  # processes redacting, rendering, indexing (Pagefind) and verifying
 }
 
 # Renamed settings: old name -> new name (warned about, then applied).
