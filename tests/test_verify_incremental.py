@@ -178,3 +178,14 @@ def test_read_output_text_modes(tmp_path):
     root = _clean_site(tmp_path)
     assert verify.read_output_text(root / "logo.png") is None
     assert "张晓明" in verify.read_output_text(root / "f/x.pf_fragment")
+
+
+def test_packed_link_targets_read_back_as_they_were():
+    """Issue 9 (memory): a page's links are kept as one string; NUL inside falls back."""
+    from publish.verify import _pack, _unpack
+
+    for targets in [(), (("../", "index.html"),),
+                    (("a/", "a/index.html"), ("b.css", "b.css"), ("../c/", "c/index.html")),
+                    (("x\0y", "x\0y"), ("z", "z"))]:
+        assert _unpack(_pack(targets)) == targets
+    assert isinstance(_pack((("a/", "a/index.html"),)), str)
