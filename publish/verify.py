@@ -182,6 +182,8 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     root = Path(root)
     matcher = compile_leak_matcher(secrets, allow)
     proven, added = _proven(known or {}, matcher)
+    if known and not proven:
+        known.clear()  # stale proofs (another verifier version): free them before scanning
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
     files = [(p.stat().st_size, p.relative_to(root).as_posix()) for p in root.rglob("*") if p.is_file()]
     existing = {rel for _, rel in files}
