@@ -28,7 +28,7 @@ class SearchIndexError(GongshiError):
 # after their new content (sha1, Pagefind's own naming).  Files are gzip'd CBOR
 # behind a "pagefind_dcd" signature; only definite-length items occur.
 
-_SIGNATURE = b"pagefind_dcd"
+SIGNATURE = b"pagefind_dcd"  # what every Pagefind index file starts with (verify.py reads it too)
 
 
 def _head(buf: bytes, i: int) -> tuple[int, int, int]:
@@ -130,13 +130,13 @@ def _encode_text(text: str) -> bytes:
 
 def _read_pf(path: Path) -> bytes:
     data = gzip.decompress(path.read_bytes())
-    if not data.startswith(_SIGNATURE):
+    if not data.startswith(SIGNATURE):
         raise SearchIndexError(f"{path.name} is not a Pagefind file")
-    return data[len(_SIGNATURE):]
+    return data[len(SIGNATURE):]
 
 
 def _write_pf(path: Path, payload: bytes) -> None:
-    path.write_bytes(gzip.compress(_SIGNATURE + payload, 9, mtime=0))
+    path.write_bytes(gzip.compress(SIGNATURE + payload, 9, mtime=0))
 
 
 def _pf_hash(payload: bytes) -> str:

@@ -30,7 +30,7 @@ from pipeline.errors import LeakFound
 from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, sketch, text_forms
 from pipeline.pii import normalise_text
 
-from .search_canonical import cbor_texts
+from .search_canonical import SIGNATURE, cbor_texts
 
 TEXT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".txt", ".js", ".css", ".svg", ".atom"}
 GZIP_SUFFIXES = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".gz"}
@@ -75,14 +75,14 @@ def _decode(blob: bytes, mode: str) -> str:
             pass  # some Pagefind files are stored uncompressed
     # Pagefind files start with a "pagefind_dcd" signature: fragments hold JSON after it,
     # the other index files (meta, word index, filters) CBOR.
-    if mode == "gz" and blob.startswith(_PF_SIGNATURE) and blob[len(_PF_SIGNATURE):][:1] != b"{":
-        strings = cbor_texts(blob[len(_PF_SIGNATURE):])
+    if mode == "gz" and blob.startswith(SIGNATURE):
+        payload = blob[len(SIGNATURE):]
+        strings = None if payload[:1] == b"{" else cbor_texts(payload)
         if strings is not None:
             return CBOR_SEPARATOR.join(strings)
     return blob.decode("utf-8", errors="ignore")
 
 
-_PF_SIGNATURE = b"pagefind_dcd"
 # Each CBOR text string of a Pagefind index file is scanned on its own: read as one run
 # of bytes, the index's neighbouring words (a chunk's last word 住所, the next chunk's
 # first word) and the CBOR length bytes between them (ASCII letters) read as one
