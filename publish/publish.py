@@ -101,8 +101,9 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         with _timed(report, "release", progress):
             site = staging / deploy.SITE
             live = deploy.read_manifest(previous) if previous else {}  # read once (issue 9)
-            files = deploy.hash_tree(site, previous, live.get("files", {}))
-            deploy.keep_unchanged_mtimes(site, files, previous, live.get("files", {}))
+            live_files = live.get("files", {})
+            files = deploy.hash_tree(site, previous, live_files)
+            deploy.keep_unchanged_mtimes(site, files, previous, live_files)
             deploy.write_gone_markers(staging, report.gone_urls)
             manifest = _manifest(prepared, files)
             changed, removed = cdn.diff_manifests(live, manifest)

@@ -253,20 +253,24 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     old_keys = load_manifest(previous)
     stats: dict[str, ShardStats] = {}
     todo: list[Shard] = []
+
+    def inner(shard: Shard) -> set[str]:  # the bundles nested in this one's folder
+        return nested if shard.subdir == BUNDLE_DIR else set()
+
     for shard in shards:
-        inner = nested if shard.subdir == BUNDLE_DIR else set()
         key = source_key(binary, out, shard)
         unchanged = old_keys.get(KEY_PREFIX + shard.subdir) == key
-        if unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner):
+        if unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner(shard)):
             stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
-                                             _bundle_bytes(out / shard.subdir, inner), reused=True)
+                                             _bundle_bytes(out / shard.subdir, inner(shard)),
+                                             reused=True)
         else:
             todo.append(shard)
         if keys is not None:
             keys[KEY_PREFIX + shard.subdir] = key
 
     def run(shard: Shard) -> ShardStats:
-        return run_shard(binary, out, shard, nested if shard.subdir == BUNDLE_DIR else set())
+        return run_shard(binary, out, shard, inner(shard))
 
     for shard in [s for s in todo if s.subdir == BUNDLE_DIR]:
         stats[shard.subdir] = run(shard)
