@@ -190,6 +190,19 @@ class LeakMatcher:
         sub._build({k: self._kinds[k] for k in keys if k in self._kinds})
         return sub
 
+    def cut_safe(self, ch: str) -> bool:
+        """True if :meth:`find_forms` on the pieces of a text cut just after each ``ch``
+        finds together exactly what it finds on the whole text.
+
+        ``ch`` stays itself in both forms of a text (so it still separates what stood
+        before it from what follows), no value contains it, it is no letter or digit
+        (ASCII values are found inside runs of those) and no rule can touch it
+        (:func:`_boundary_safe`).
+        """
+        return (len(ch) == 1 and text_forms(ch) == (ch, ch) and not ch.isalnum()
+                and not any(ch in value for value in self._kinds)
+                and _boundary_safe(_COMBINED, ch))
+
     def find(self, text: str, patterns: bool = True) -> list[str]:
         """Sorted distinct KINDS of leaks in ``text`` (never the values themselves).
 

@@ -218,13 +218,15 @@ def _project(rows: Iterable[Mapping[str, str]], names: list[str]) -> list[dict[s
 def to_csv(rows: Iterable[Mapping[str, str]], fields: Iterable[tuple[str, str]] | Iterable[str]) -> str:
     """CSV text: BOM first (so Excel reads UTF-8), header of field names, CRLF line ends.
 
-    Quoting is the csv module's (minimal); values with commas, quotes or newlines
-    survive.  A row lacking one of ``fields`` raises KeyError rather than writing
-    an empty cell that would pass for data.
+    Every value is quoted, so values with commas, quotes or newlines survive and every
+    row ends with a quote: the output verifier proves a large export piece by piece,
+    cut after a quote that ends a line (publish.verify), so a correction rescans one
+    piece.  A row lacking one of ``fields`` raises KeyError rather than writing an
+    empty cell that would pass for data.
     """
     names = _names(fields)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(names)
     writer.writerows(row.values() for row in _project(rows, names))  # values in ``names`` order
     return "\ufeff" + buf.getvalue()

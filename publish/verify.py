@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import multiprocessing
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin
@@ -41,6 +42,18 @@ CODE_SUFFIXES = {".js", ".mjs", ".css", ".wasm"}
 HREF_RE = re.compile(r"""(?:href|src)="([^"#?]*)[^"]*\"""")
 # Bump when what a cached "clean" means changes in a way the source hash below misses.
 VERIFY_CACHE_FORMAT = 2
+# Large text files (the open-data exports: hundreds of MB at 100,000 results, rewritten by
+# every correction) are proven piece by piece: a correction rescans the pieces its rows
+# are in, not the file, and a file's pieces spread over the workers.  A piece ends just
+# after a cut character that ends a line followed by a line starting with a quote or a
+# bracket (a JSON object's last field, a CSV row, an XML element); of those, only where
+# the next PIECE_PROBE bytes hash to 0 modulo PIECE_SPREAD, so cuts follow the content
+# and an edit moves no cut but those in its own piece.  A cut character must be
+# LeakMatcher.cut_safe: then the pieces hold exactly the findings of the whole file.
+PIECE_MIN = 4 << 20  # bytes; smaller files are proven whole
+PIECE_SPREAD = 64  # about one cut in 64 rows: pieces of ~100 KB of JSON
+PIECE_PROBE = 64
+CUT_CHARS = '">}'
 
 
 @dataclass(frozen=True)
@@ -145,10 +158,28 @@ def _proven(known: dict, matcher: LeakMatcher) -> tuple[dict, tuple[str, ...]]:
 _STATE: dict = {}  # matcher, delta matcher, added values, proven files: shared with forked workers
 
 
-def _scan_file(args: tuple[str, str]) -> tuple[str, tuple, list[str], str | tuple, int]:
-    """(rel, cache key, leak kinds, link targets packed by _pack, sketch) of one file."""
-    root, rel = args
-    blob = (Path(root) / rel).read_bytes()
+def _read(root: str, rel: str, span: tuple[int, int] | tuple = ()) -> bytes:
+    """A file's bytes, or those from ``span`` = (start, end) of it."""
+    if not span:
+        return (Path(root) / rel).read_bytes()
+    with open(Path(root) / rel, "rb") as f:
+        f.seek(span[0])
+        return f.read(span[1] - span[0])
+
+
+def _still_proven(key: tuple) -> tuple | None:
+    """The proof kept for ``key`` if it still holds: no added value may be in its text."""
+    entry = _STATE["proven"].get(key)
+    if entry is not None and not any(may_contain(entry[1], value) for value in _STATE["added"]):
+        return entry
+    return None
+
+
+def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple, int]:
+    """(rel, cache key, leak kinds, link targets packed by _pack, sketch) of one file,
+    or of the piece (root, rel, start, end) of a large one."""
+    root, rel, *span = args
+    blob = _read(root, rel, span)
     mode = _mode(rel)
     key = (hashlib.sha256(blob).digest(), mode)
     if mode == "skip":
@@ -156,7 +187,7 @@ def _scan_file(args: tuple[str, str]) -> tuple[str, tuple, list[str], str | tupl
     entry = _STATE["proven"].get(key)
     if entry is not None:  # same bytes read the same way: only the added values are new
         targets, mask = entry
-        if not any(may_contain(mask, value) for value in _STATE["added"]):
+        if _still_proven(key):
             return rel, key, [], targets, mask
         kinds = _STATE["delta"].find_forms(*text_forms(_decode(blob, mode)), patterns=False)
         return rel, key, kinds, targets, mask
@@ -176,8 +207,8 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     clean, and against which values (kept as hashes).  Files with the same bytes are not
     scanned again; if values were added since, only for the added ones, and only where
     the file's sketch cannot rule them out (see _proven).  Links are always re-checked.
-    The dict is replaced by this run's proof.  Files are scanned on ``workers`` forked
-    processes.
+    The dict is replaced by this run's proof.  Large text files are proven piece by
+    piece (see PIECE_MIN).  Files are scanned on ``workers`` forked processes.
     """
     root = Path(root)
     matcher = compile_leak_matcher(secrets, allow)
@@ -187,10 +218,18 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
     files = [(p.stat().st_size, p.relative_to(root).as_posix()) for p in root.rglob("*") if p.is_file()]
     existing = {rel for _, rel in files}
-    # Largest first: the open-data exports (hundreds of MB at 100,000 results) start at
-    # once on their own workers instead of queueing behind one another at the end.
-    todo = [(str(root), rel) for _, rel in sorted(files, key=lambda f: (-f[0], f[1]))]
+    clean: dict = {}
+    twins: dict[tuple, list[str]] = {}  # a piece's key → every file it was found in
+    cut_re = _cut_re(matcher)
+    todo = []
     try:
+        # Largest first: the open-data exports (hundreds of MB at 100,000 results) start
+        # at once instead of queueing behind one another at the end.
+        for size, rel in sorted(files, key=lambda f: (-f[0], f[1])):
+            if size >= PIECE_MIN and cut_re is not None and _mode(rel) == "text":
+                todo += _piece_tasks(str(root), rel, cut_re, clean, twins)
+            else:
+                todo.append((str(root), rel))
         if workers > 1 and len(todo) > 200:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 results = list(pool.imap_unordered(_scan_file, todo, chunksize=16))
@@ -198,22 +237,63 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
             results = list(map(_scan_file, todo))
     finally:
         _STATE.clear()
-    results.sort(key=lambda r: r[0])  # findings in path order, whatever finished first
-    findings: list[Finding] = []
-    clean = {}
+    found: set[Finding] = set()
     for rel, key, kinds, targets, mask in results:
-        findings += [Finding(rel, kind) for kind in kinds]
+        where = twins[key] if rel in twins.get(key, ()) else [rel]  # a piece: every file it is in
+        found.update(Finding(path, kind) for path in where for kind in kinds)
         if not kinds:
             clean[key] = (targets, mask)
         if check_links:
-            findings += [Finding(rel, f"broken_link:{href}") for href, target in _unpack(targets)
-                         if target not in existing]
+            found.update(Finding(rel, f"broken_link:{href}") for href, target in _unpack(targets)
+                         if target not in existing)
+    # In path order, whatever finished first; a file's leaks before its broken links.
+    findings = sorted(found, key=lambda f: (f.path, f.kind.startswith("broken_link:"), f.kind))
     if known is not None:  # keep exactly this run's clean files
         known.clear()
         known.update(code=_code_identity(), files=clean,
                      values={_value_digest(k) for k in matcher.keys},
                      allow={_value_digest(a) for a in matcher.allow})
     return findings
+
+
+def _cut_re(matcher: LeakMatcher) -> re.Pattern | None:
+    """Where a large file may be cut into pieces (see PIECE_MIN), or None: nowhere."""
+    safe = "".join(c for c in CUT_CHARS if matcher.cut_safe(c))
+    if not safe:
+        return None
+    return re.compile(b"[" + re.escape(safe).encode() + rb"""](?=\r?\n ?["<{}\[\]])""")
+
+
+def _piece_bounds(blob: bytes, cut_re: re.Pattern) -> list[tuple[int, int]]:
+    """(start, end) of each piece of ``blob``: cut at the content-chosen places of
+    ``cut_re``, so the same rows give the same pieces wherever they stand."""
+    cuts = [m.end() for m in cut_re.finditer(blob)
+            if zlib.crc32(blob[m.end():m.end() + PIECE_PROBE]) % PIECE_SPREAD == 0]
+    edges = [0, *cuts, len(blob)]
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def _piece_tasks(root: str, rel: str, cut_re: re.Pattern, clean: dict,
+                 twins: dict[tuple, list[str]]) -> list[tuple]:
+    """The pieces of the large file ``rel`` still to scan, as _scan_file tasks.
+
+    A piece whose proof still holds goes straight into ``clean``; a piece with the same
+    bytes as one already queued (delta/base.json is results.json on the first day) is
+    scanned once, and ``twins`` records every file it stands in.
+    """
+    blob = _read(root, rel)
+    tasks = []
+    for start, end in _piece_bounds(blob, cut_re):
+        key = (hashlib.sha256(blob[start:end]).digest(), "text")
+        entry = _still_proven(key)
+        if entry is not None:
+            clean[key] = entry
+        elif key in twins:
+            twins[key].append(rel)
+        else:
+            twins[key] = [rel]
+            tasks.append((root, rel, start, end))
+    return tasks
 
 
 def _pack(targets: tuple[tuple[str, str], ...]) -> str | tuple:

@@ -139,7 +139,9 @@ def test_penalty_rows_use_shuanggongshi_names():
 
 
 def test_csv_has_bom_crlf_and_parses():
-    """Open data CSV: BOM for Excel, CRLF, and the csv module reads back exactly the rows."""
+    """Open data CSV: BOM for Excel, CRLF, every value quoted (so every row ends with a
+    quote: the verifier cuts large exports there), and the csv module reads back exactly
+    the rows."""
     tricky = case("2026-0013", facts='第一行，含逗号,和"引号"\n第二行',
                   result=Result(("警告",), summary="警告"))
     rows = open_rows([PENALTY, tricky], ENDS, CODES, ITEMS)
@@ -149,8 +151,9 @@ def test_csv_has_bom_crlf_and_parses():
     parsed = list(csv.reader(io.StringIO(text.encode("utf-8").decode("utf-8-sig"), newline="")))
     assert parsed[0] == [name for name, _ in RESULT_FIELDS]
     assert [dict(zip(parsed[0], r, strict=True)) for r in parsed[1:]] == rows
+    assert all(line.endswith('"') for line in text.split("\r\n")[:-1])
     pen = to_csv(penalty_rows(rows), PENALTY_FIELDS)
-    assert pen.startswith("\ufeff" + KEY + ",行政相对人名称,")
+    assert pen.startswith(f'\ufeff"{KEY}","行政相对人名称",')
 
 
 def test_csv_refuses_rows_without_a_column():
