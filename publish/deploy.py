@@ -68,30 +68,54 @@ def _old_files(previous: Path | None, old_files: dict[str, str] | None) -> dict[
     return read_manifest(previous).get("files", {}) if previous else {}
 
 
-def hash_tree(site: Path, previous: Path | None = None,
-              old_files: dict[str, str] | None = None) -> dict[str, str]:
-    """{relative posix path: sha256} of every file under ``site``, sorted by path.
-
-    With ``previous`` (a sealed release), a file that IS that release's file at the same
-    path — a hard link to the same inode, as unchanged pages and search bundles are —
-    takes its digest from that release's manifest instead of being read again: one
-    inode has one content, and sealed releases are never written to.  ``old_files``:
-    that manifest's ``files``, when the caller has read it.
-    """
-    site = Path(site)
-    old = _old_files(previous, old_files)
-    out = {}
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        rel = path.relative_to(site).as_posix()
-        out[rel] = old[rel] if rel in old and _same_file(path, previous / SITE / rel) else file_sha256(path)
+def _file_inodes(site: Path) -> dict[str, int]:
+    """{relative posix path: inode} of every file under ``site``, from directory reads
+    alone: no stat per file (200,000 files take about a second instead of ten)."""
+    out: dict[str, int] = {}
+    stack = [("", os.fspath(site))]
+    while stack:
+        prefix, path = stack.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((prefix + entry.name + "/", entry.path))
+                elif entry.is_file():
+                    out[prefix + entry.name] = entry.inode()
     return out
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def linked_files(site: Path, previous: Path | None) -> frozenset[str]:
+    """The files of ``site`` that ARE the sealed release ``previous``'s file at the same
+    path: hard links to the same inode, as unchanged pages and search bundles are."""
+    if previous is None:
+        return frozenset()
+    old_site = Path(previous) / SITE
     try:
-        return os.path.samefile(a, b)
+        if os.stat(site).st_dev != os.stat(old_site).st_dev:
+            return frozenset()
     except OSError:
-        return False
+        return frozenset()
+    old = _file_inodes(old_site)
+    return frozenset(rel for rel, inode in _file_inodes(site).items() if old.get(rel) == inode)
+
+
+def hash_tree(site: Path, previous: Path | None = None,
+              old_files: dict[str, str] | None = None,
+              linked: frozenset[str] | None = None) -> dict[str, str]:
+    """{relative posix path: sha256} of every file under ``site``, sorted by path.
+
+    With ``previous`` (a sealed release), a file that IS that release's file at the same
+    path (see linked_files) takes its digest from that release's manifest instead of
+    being read again: one inode has one content, and sealed releases are never written
+    to.  ``old_files``: that manifest's ``files``; ``linked``: linked_files(site,
+    previous); each when the caller has them already.
+    """
+    site = Path(site)
+    old = _old_files(previous, old_files)
+    if linked is None:
+        linked = linked_files(site, previous) if old else frozenset()
+    return {rel: old[rel] if rel in linked and rel in old else file_sha256(site / rel)
+            for rel in sorted(_file_inodes(site))}
 
 
 def tree_digest(files: dict[str, str]) -> str:
@@ -122,18 +146,19 @@ def write_gone_markers(release: Path, gone_urls: list[str]) -> None:
 
 
 def keep_unchanged_mtimes(site: Path, files: dict[str, str], previous: Path | None,
-                          old_files: dict[str, str] | None = None) -> None:
+                          old_files: dict[str, str] | None = None,
+                          linked: frozenset[str] = frozenset()) -> None:
     """Give files identical to the previous release that release's mtime.
 
     nginx derives ETag and Last-Modified from mtime and size, so an unchanged page
     keeps its validators across releases and the CDN revalidates it with a 304.
-    ``old_files``: as for hash_tree.
+    ``old_files``, ``linked``: as for hash_tree (a linked file has that mtime already).
     """
     if previous is None:
         return
     old = _old_files(previous, old_files)
     for rel, digest in files.items():
-        if old.get(rel) == digest:
+        if old.get(rel) == digest and rel not in linked:
             stat = (previous / SITE / rel).stat()
             os.utime(Path(site) / rel, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 

@@ -102,8 +102,9 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
             site = staging / deploy.SITE
             live = deploy.read_manifest(previous) if previous else {}  # read once (issue 9)
             live_files = live.get("files", {})
-            files = deploy.hash_tree(site, previous, live_files)
-            deploy.keep_unchanged_mtimes(site, files, previous, live_files)
+            linked = deploy.linked_files(site, previous)
+            files = deploy.hash_tree(site, previous, live_files, linked)
+            deploy.keep_unchanged_mtimes(site, files, previous, live_files, linked)
             deploy.write_gone_markers(staging, report.gone_urls)
             manifest = _manifest(prepared, files)
             changed, removed = cdn.diff_manifests(live, manifest)

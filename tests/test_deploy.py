@@ -66,6 +66,8 @@ def test_hard_linked_files_take_their_digest_from_the_previous_manifest(tmp_path
     monkeypatch.setattr(deploy, "file_sha256", lambda p: read.append(Path(p).name) or real(p))
     assert deploy.hash_tree(site, old) == full
     assert sorted(read) == ["index.html", "new.html"]
+    assert deploy.linked_files(site, old) == set(SITE_A) - {"index.html"}
+    assert deploy.linked_files(site, None) == set()
 
 
 def test_switch_is_atomic_for_readers(tmp_path):
