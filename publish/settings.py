@@ -21,7 +21,7 @@ DEFAULTS = {
     "LOCK_TIMEOUT": 600,  # seconds a publish waits for another run to finish
     "SEARCH_SHARD_BY_YEAR": True,  # one Pagefind index per decision year, merged in the browser
     "SEARCH_SHARD_PAGES": 5000,  # a year with more cases gets one index per month
-    "SEARCH_FIRST_PAGES": 4000,  # a search without a year filter first covers this many newest cases
+    "SEARCH_FIRST_PAGES": 4000,  # a search (within its year filter) first covers this many newest cases
     "BUILD_WORKERS": 2,  # processes redacting, rendering, indexing (Pagefind) and verifying
 }
 

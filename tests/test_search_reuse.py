@@ -214,7 +214,19 @@ def test_unfiltered_search_covers_the_newest_bundles_first(tmp_path, demo_site):
             rounds += 1
             hrefs = _all_hrefs(p, None, None)
         assert rounds >= 1 and sorted(hrefs) == everything
-        year = list(plan)[-1][:4]  # a year filter always searches that whole year
-        assert sorted(_all_hrefs(p, base, {"q": "医保", "year": year})) == sorted(
-            h for h in everything if f"/cases/{year}/" in h)
-        assert not p.is_visible("#search-more")
+        # A year filter too: the year's newest month bundles first, then further back
+        # within that year until it has every result of the year.
+        year = max((name[:4] for name in plan if "-" in name),
+                   key=lambda y: sum(len(c) for n, c in plan.items() if n.startswith(y)))
+        months = [name for name in plan if name.startswith(f"{year}-")]
+        assert sum(len(plan[m]) for m in months) > 8
+        fetched.clear()
+        hrefs = _all_hrefs(p, base, {"q": "医保", "year": year})
+        first = {u.split("/pagefind/")[1].split("/")[0] for u in fetched if "/pagefind/" in u}
+        assert {x for x in first if x[:4].isdigit()} < set(months)
+        newest = months[0]
+        assert f"至{year}年{int(newest[5:])}月的记录" in p.inner_text("#search-more")
+        while p.is_visible("#search-more a"):
+            p.click("#search-more a")
+            hrefs = _all_hrefs(p, None, None)
+        assert sorted(hrefs) == sorted(h for h in everything if f"/cases/{year}/" in h)

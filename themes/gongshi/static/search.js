@@ -43,15 +43,16 @@ function start(form) {
   const shards = words(form.dataset.shards); // newest first
   const years = words(form.dataset.years);
   // At province scale a search over every bundle would fetch every bundle's metadata
-  // (~10 bytes a page): a search without a year filter covers the newest bundles up to
-  // data-first-pages pages, and each "继续搜索更早的记录" (?more=N) one batch more.
-  const sizes = words(form.dataset.shardPages).map(Number);
+  // (~10 bytes a page) and its index chunk for each word: a search covers the newest
+  // bundles (of the year asked for, if one is) up to data-first-pages pages, and each
+  // "继续搜索更早的记录" (?more=N) one batch more.
+  const sizes = new Map(words(form.dataset.shardPages).map((n, i) => [shards[i], Number(n)]));
   const budget = Number(form.dataset.firstPages) || Infinity;
-  const reach = (more) => {
+  const reach = (parts, more) => {
     let n = 0;
     let sum = 0;
-    while (n < shards.length && (n <= more || sum + sizes[n] <= budget * (more + 1))) {
-      sum += sizes[n] || 0;
+    while (n < parts.length && (n <= more || sum + sizes.get(parts[n]) <= budget * (more + 1))) {
+      sum += sizes.get(parts[n]) || 0;
       n += 1;
     }
     return n;
@@ -66,11 +67,12 @@ function start(form) {
     merged.clear();
     throw err;
   }));
-  // The bundles a search needs: a year's bundle, or its month bundles ("2025-03") in a
-  // large year; without a year filter, the newest ones within reach (see above).
+  // The bundles a search needs: of a year's bundle, or of its month bundles ("2025-03")
+  // in a large year, or of every bundle without a year filter, the newest ones within
+  // reach (see above).
   const scope = (state) => {
-    const year = state.filters.year;
-    return year ? ofYear(shards, year) : shards.slice(0, reach(state.more));
+    const parts = ofYear(shards, state.filters.year);
+    return parts.slice(0, reach(parts, state.more));
   };
   const engine = async (needed) => {
     const pf = await primary();
@@ -106,7 +108,7 @@ function start(form) {
       const data = await Promise.all(slice.map((r) => r.data()));
       if (ticket !== latest) return; // a newer search has started
       renderResults(ui, state, data, results.length, page, pages);
-      renderMore(ui, state, needed.length < shards.length && !state.filters.year ? needed : null);
+      renderMore(ui, state, needed.length < ofYear(shards, state.filters.year).length ? needed : null);
       if (moveFocus) ui.heading.focus();
     } catch (err) {
       if (ticket !== latest) return;
@@ -446,16 +448,20 @@ function renderMore(ui, state, searched) {
   ui.more.replaceChildren();
   ui.more.hidden = !searched;
   if (!searched) return;
-  const oldest = searched[searched.length - 1];
-  const m = /^(\d{4})(?:-(\d{2}))?$/.exec(oldest) || [];
-  const since = m[2] ? `${m[1]}年${Number(m[2])}月` : `${m[1]}年`;
+  const month = (part) => {
+    const m = /^(\d{4})(?:-(\d{2}))?$/.exec(part) || [];
+    return m[2] ? `${m[1]}年${Number(m[2])}月` : `${m[1]}年`;
+  };
+  const since = month(searched[searched.length - 1]);
+  // Within a year filter: "2024年10月至2024年12月的记录"; else "2025年3月以来的记录".
+  const span = state.filters.year ? `${since}至${month(searched[0])}的记录` : `${since}以来的记录`;
   const url = new URL(location.href);
   url.searchParams.set("more", String(state.more + 1));
   url.searchParams.delete("page");
   const a = document.createElement("a");
   a.href = url.href;
   a.textContent = "继续搜索更早的记录";
-  ui.more.append(`以上是${since}以来的记录。`, a);
+  ui.more.append(`以上是${span}。`, a);
 }
 
 function renderPager(nav, page, pages) {
