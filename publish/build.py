@@ -167,6 +167,7 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
             prepared.report.rendered = len(todo)
             _run_pelican(todo, shared, staging, settings)
             _check_all_written(pages, staging)
+        del pages, todo, shared  # the page plan: not needed by the steps after (memory, issue 9)
         # Post-build steps may reuse what they made for ``previous`` when its pages are
         # unchanged (the search index per year): they get the old tree and the fingerprints.
         finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous,

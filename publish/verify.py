@@ -175,9 +175,11 @@ def _still_proven(key: tuple) -> tuple | None:
     return None
 
 
-def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple, int]:
+def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, int | None]:
     """(rel, cache key, leak kinds, link targets packed by _pack, sketch) of one file,
-    or of the piece (root, rel, start, end) of a large one."""
+    or of the piece (root, rel, start, end) of a large one.  A file whose proof still
+    holds returns None for both (the caller has them: sending them back cost more than
+    reading the file)."""
     root, rel, *span = args
     blob = _read(root, rel, span)
     mode = _mode(rel)
@@ -188,7 +190,7 @@ def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple, int]:
     if entry is not None:  # same bytes read the same way: only the added values are new
         targets, mask = entry
         if _still_proven(key):
-            return rel, key, [], targets, mask
+            return rel, key, [], None, None
         kinds = _STATE["delta"].find_forms(*text_forms(_decode(blob, mode)), patterns=False)
         return rel, key, kinds, targets, mask
     text = _decode(blob, mode)
@@ -239,6 +241,8 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
         _STATE.clear()
     found: set[Finding] = set()
     for rel, key, kinds, targets, mask in results:
+        if targets is None:  # proven before, the same bytes: its proof and links as they were
+            targets, mask = proven[key]
         where = twins[key] if rel in twins.get(key, ()) else [rel]  # a piece: every file it is in
         found.update(Finding(path, kind) for path in where for kind in kinds)
         if not kinds:
