@@ -32,6 +32,8 @@ def serve(directory: Path, prefix: str = ""):
         holder = root.parent / "_served"
         holder.mkdir(exist_ok=True)
         link = holder / prefix.strip("/")
+        if link.is_symlink() and link.resolve() != root.resolve():
+            link.unlink()  # left by a site served before from the same parent
         if not link.exists():
             link.symlink_to(root.resolve(), target_is_directory=True)
         root = holder
