@@ -20,6 +20,7 @@ import functools
 import gzip
 import hashlib
 import multiprocessing
+import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -218,25 +219,29 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     if known and not proven:
         known.clear()  # stale proofs (another verifier version): free them before scanning
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
-    files = [(p.stat().st_size, p.relative_to(root).as_posix()) for p in root.rglob("*") if p.is_file()]
-    existing = {rel for _, rel in files}
+    sizes = _file_sizes(root)
+    existing = set(sizes)
     clean: dict = {}
     twins: dict[tuple, list[str]] = {}  # a piece's key → every file it was found in
     cut_re = _cut_re(matcher)
-    todo = []
+    large = [rel for rel, size in sizes.items()
+             if size >= PIECE_MIN and cut_re is not None and _mode(rel) == "text"]
+
+    def tasks():
+        # Whole files first, largest first (so none is left alone at the end); meanwhile
+        # (the pool takes tasks from a thread of its own) the large files are cut into
+        # pieces, which then fill the workers evenly.
+        whole = sorted(set(sizes) - set(large), key=lambda rel: (-sizes[rel], rel))
+        yield from ((str(root), rel) for rel in whole)
+        for rel in sorted(large):
+            yield from _piece_tasks(str(root), rel, cut_re, clean, twins)
+
     try:
-        # Largest first: the open-data exports (hundreds of MB at 100,000 results) start
-        # at once instead of queueing behind one another at the end.
-        for size, rel in sorted(files, key=lambda f: (-f[0], f[1])):
-            if size >= PIECE_MIN and cut_re is not None and _mode(rel) == "text":
-                todo += _piece_tasks(str(root), rel, cut_re, clean, twins)
-            else:
-                todo.append((str(root), rel))
-        if workers > 1 and len(todo) > 200:
+        if workers > 1 and len(sizes) > 200:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = list(pool.imap_unordered(_scan_file, todo, chunksize=16))
+                results = list(pool.imap_unordered(_scan_file, tasks(), chunksize=16))
         else:
-            results = list(map(_scan_file, todo))
+            results = list(map(_scan_file, tasks()))
     finally:
         _STATE.clear()
     found: set[Finding] = set()
@@ -258,6 +263,22 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                      values={_value_digest(k) for k in matcher.keys},
                      allow={_value_digest(a) for a in matcher.allow})
     return findings
+
+
+def _file_sizes(root: Path) -> dict[str, int]:
+    """{relative posix path: size} of every file under ``root``, from directory reads and
+    one stat per file (pathlib's rglob took 20 s for 200,000 files)."""
+    out: dict[str, int] = {}
+    stack = [("", os.fspath(root))]
+    while stack:
+        prefix, path = stack.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((prefix + entry.name + "/", entry.path))
+                elif entry.is_file():
+                    out[prefix + entry.name] = entry.stat().st_size
+    return out
 
 
 def _cut_re(matcher: LeakMatcher) -> re.Pattern | None:
