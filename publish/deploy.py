@@ -26,9 +26,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.errors import DeployFailed
+
+T = TypeVar("T")
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -68,11 +72,13 @@ def _old_files(previous: Path | None, old_files: dict[str, str] | None) -> dict[
     return read_manifest(previous).get("files", {}) if previous else {}
 
 
-def _file_inodes(site: Path) -> dict[str, int]:
-    """{relative posix path: inode} of every file under ``site``, from directory reads
-    alone: no stat per file (200,000 files take about a second instead of ten)."""
-    out: dict[str, int] = {}
-    stack = [("", os.fspath(site))]
+def list_files(root: Path, what: Callable[[os.DirEntry], T]) -> dict[str, T]:
+    """{relative posix path: what(entry)} of every file under ``root``, walked with
+    os.scandir: its entries know their type and inode from the directory read, so a tree
+    of 200,000 files is listed in about a second (pathlib's rglob with is_file and
+    relative_to took 20).  Symlinked directories are not entered."""
+    out: dict[str, T] = {}
+    stack = [("", os.fspath(root))]
     while stack:
         prefix, path = stack.pop()
         with os.scandir(path) as entries:
@@ -80,8 +86,13 @@ def _file_inodes(site: Path) -> dict[str, int]:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((prefix + entry.name + "/", entry.path))
                 elif entry.is_file():
-                    out[prefix + entry.name] = entry.inode()
+                    out[prefix + entry.name] = what(entry)
     return out
+
+
+def _file_inodes(site: Path) -> dict[str, int]:
+    """{relative posix path: inode} of every file under ``site``: no stat per file."""
+    return list_files(site, os.DirEntry.inode)
 
 
 def linked_files(site: Path, previous: Path | None) -> frozenset[str]:

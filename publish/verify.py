@@ -20,7 +20,6 @@ import functools
 import gzip
 import hashlib
 import multiprocessing
-import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pipeline.errors import LeakFound
 from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, sketch, text_forms
 from pipeline.pii import normalise_text
 
+from .deploy import list_files
 from .search_canonical import SIGNATURE, cbor_texts
 
 TEXT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".txt", ".js", ".css", ".svg", ".atom"}
@@ -168,12 +168,9 @@ def _read(root: str, rel: str, span: tuple[int, int] | tuple = ()) -> bytes:
         return f.read(span[1] - span[0])
 
 
-def _still_proven(key: tuple) -> tuple | None:
-    """The proof kept for ``key`` if it still holds: no added value may be in its text."""
-    entry = _STATE["proven"].get(key)
-    if entry is not None and not any(may_contain(entry[1], value) for value in _STATE["added"]):
-        return entry
-    return None
+def _still_holds(entry: tuple) -> bool:
+    """True if a kept proof (targets, sketch) still holds: no added value may be in its text."""
+    return not any(may_contain(entry[1], value) for value in _STATE["added"])
 
 
 def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, int | None]:
@@ -189,9 +186,9 @@ def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, 
         return rel, key, [], "", 0
     entry = _STATE["proven"].get(key)
     if entry is not None:  # same bytes read the same way: only the added values are new
-        targets, mask = entry
-        if _still_proven(key):
+        if _still_holds(entry):
             return rel, key, [], None, None
+        targets, mask = entry
         kinds = _STATE["delta"].find_forms(*text_forms(_decode(blob, mode)), patterns=False)
         return rel, key, kinds, targets, mask
     text = _decode(blob, mode)
@@ -219,7 +216,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     if known and not proven:
         known.clear()  # stale proofs (another verifier version): free them before scanning
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
-    sizes = _file_sizes(root)
+    sizes = list_files(root, lambda entry: entry.stat().st_size)
     existing = set(sizes)
     clean: dict = {}
     twins: dict[tuple, list[str]] = {}  # a piece's key → every file it was found in
@@ -265,22 +262,6 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     return findings
 
 
-def _file_sizes(root: Path) -> dict[str, int]:
-    """{relative posix path: size} of every file under ``root``, from directory reads and
-    one stat per file (pathlib's rglob took 20 s for 200,000 files)."""
-    out: dict[str, int] = {}
-    stack = [("", os.fspath(root))]
-    while stack:
-        prefix, path = stack.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((prefix + entry.name + "/", entry.path))
-                elif entry.is_file():
-                    out[prefix + entry.name] = entry.stat().st_size
-    return out
-
-
 def _cut_re(matcher: LeakMatcher) -> re.Pattern | None:
     """Where a large file may be cut into pieces (see PIECE_MIN), or None: nowhere."""
     safe = "".join(c for c in CUT_CHARS if matcher.cut_safe(c))
@@ -310,8 +291,8 @@ def _piece_tasks(root: str, rel: str, cut_re: re.Pattern, clean: dict,
     tasks = []
     for start, end in _piece_bounds(blob, cut_re):
         key = (hashlib.sha256(blob[start:end]).digest(), "text")
-        entry = _still_proven(key)
-        if entry is not None:
+        entry = _STATE["proven"].get(key)
+        if entry is not None and _still_holds(entry):
             clean[key] = entry
         elif key in twins:
             twins[key].append(rel)
