@@ -137,3 +137,35 @@ def test_pieces_find_what_the_whole_file_finds(tokens):
             mp.setattr(verify, "PIECE_SPREAD", 1)  # cut at every candidate place
             pieced = scan_site(root, SECRETS)
     assert pieced == whole
+
+
+def test_built_site_proven_in_pieces_is_the_same_site(tmp_path, monkeypatch, fixture_site):
+    """R-PII on a real build: with every export over 2 KB proven in pieces, the build
+    passes and writes the very files of a normal build; a personal value then written
+    into one row of its results.json is found, though every other piece is proven."""
+    from publish.assemble import bureau_allow_list
+    from publish.build import prepare
+    from publish.cache import Cache, cache_dir_for
+    from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, build_site
+
+    monkeypatch.setattr(verify, "PIECE_MIN", 2048)
+    monkeypatch.setattr(verify, "PIECE_SPREAD", 1)  # a few rows here: cut after every one
+    out = tmp_path / "site"
+    build_site(FIXTURE_CONTENT, out)
+    normal = fixture_site[0]
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(normal).as_posix() for p in normal.rglob("*") if p.is_file())
+    assert all((out / f).read_bytes() == (normal / f).read_bytes() for f in files)
+    export = out / "data" / "results.json"
+    assert export.stat().st_size > 4 * 2048
+    prepared = prepare(FIXTURE_CONTENT, FIXTURE_AS_OF)
+    known = dict(Cache(cache_dir_for(out), "verified", "proof").data)
+    assert len(known["files"]) > len(files)  # the exports' pieces are proven one by one
+    name = next(v for k, v in sorted(prepared.secrets) if k == "name" and len(v) >= 2)
+    text = export.read_text(encoding="utf-8")
+    at = text.index('"主要事实": "', len(text) // 2) + len('"主要事实": "')
+    export.write_text(text[:at] + f"患者{name}，" + text[at:], encoding="utf-8")
+    seen = _counting(monkeypatch)
+    found = scan_site(out, prepared.secrets, bureau_allow_list(prepared.content), known=known)
+    assert [(f.path, f.kind) for f in found] == [("data/results.json", "name")]
+    assert sum(seen) < len(text) / 2  # characters read: the changed row's piece, not the export
