@@ -66,6 +66,37 @@ def paginate(items: list, per_page: int, base_url: str, template: str, context: 
     return pages
 
 
+def paginate_stable(items: list, per_page: int, base_url: str, template: str, context: dict,
+                    index_context: dict | None = None) -> list[Page]:
+    """Split ``items`` (newest first, growing at the front) into pages that stay put.
+
+    Archive pages are numbered from the OLDEST item: ``base_url/page/1/`` holds the
+    ``per_page`` oldest items, page 2 the next ones, and so on; only complete pages are
+    archived.  ``base_url`` holds the rest, newest first: between ``per_page`` and
+    ``2 × per_page − 1`` items once there are that many.  So a new item changes the first
+    page only (and, once every ``per_page`` items, adds an archive page and relinks the one
+    before it), where numbering from the newest would shift every page: at 100,000 ledger
+    events a correction rewrote, re-verified and purged 999 changelog pages (issue 9).
+    An archive page therefore shows no total and no page count; ``index_context``
+    (e.g. the date of the latest change) goes on the first page only.
+    """
+    per_page = max(1, per_page)
+    archived = max(len(items) // per_page - 1, 0)
+    urls = {k: f"{base_url}page/{k}/" for k in range(1, archived + 1)}
+    head = len(items) - archived * per_page
+    first = {"stable": True, "number": 0, "total": len(items), "shown": head,
+             "prev": None, "next": urls.get(archived), "first": base_url}
+    pages = [Page(_index(base_url), template,
+                  dict(context, **(index_context or {}), items=items[:head], pager=first))]
+    for k in range(archived, 0, -1):
+        end = len(items) - (k - 1) * per_page
+        pager = {"stable": True, "number": k, "prev": urls.get(k + 1, base_url),
+                 "next": urls.get(k - 1), "first": base_url}
+        pages.append(Page(_index(urls[k]), template,
+                          dict(context, items=items[end - per_page:end], pager=pager)))
+    return pages
+
+
 def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None) -> list[Page]:
     """Every page of the site, in a deterministic order; raises DuplicatePath on a clash."""
     from .sections import load_sections

@@ -9,10 +9,12 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.ledger import Event
 from pipeline.model import Bureau, Case, ListDoc, Party
-from publish.pages import SiteData
+from publish.pages import SiteData, paginate_stable
 from publish.sections.changelog import (
     HIDDEN_SUMMARY,
     NAV,
@@ -144,9 +146,9 @@ def test_changelog_pages_list_every_event_once(paged):
     root, content, _, _ = paged
     site = root / "site"
     events = ledger_events((content / "ledger.jsonl").read_bytes())
-    pages = -(-len(events) // 4)
-    assert pages >= 3 and (site / f"changelog/page/{pages}/index.html").exists()
-    assert not (site / f"changelog/page/{pages + 1}").exists()
+    archived = len(events) // 4 - 1  # complete pages of 4, the newest of them on the first page
+    assert archived >= 2 and (site / f"changelog/page/{archived}/index.html").exists()
+    assert not (site / f"changelog/page/{archived + 1}").exists()
     rows = changelog_rows(site)
     seqs = [int(re.search(r'id="e(\d+)"', r).group(1)) for r in rows]
     assert sorted(seqs) == [e["seq"] for e in events]
@@ -156,8 +158,11 @@ def test_changelog_pages_list_every_event_once(paged):
     for row, seq in zip(rows, seqs, strict=True):
         assert by_seq[seq]["summary"] in row and f'datetime="{by_seq[seq]["date"]}"' in row
     first = read(site, "changelog/index.html")
-    assert len(re.findall(r'<tr id="e', first)) == 4
-    assert 'rel="next" href="../changelog/page/2/"' in first
+    assert len(re.findall(r'<tr id="e', first)) == len(events) - 4 * archived
+    assert f'rel="next" href="../changelog/page/{archived}/"' in first
+    oldest = read(site, "changelog/page/1/index.html")
+    assert re.findall(r'<tr id="e\d+".*?</tr>', oldest, re.S) == rows[-4:]
+    assert 'rel="next"' not in oldest and "共" not in oldest  # no total: it would change daily
     assert '<link rel="alternate" type="application/atom+xml"' in first and "data-pagefind-body" not in first
 
 
@@ -198,7 +203,46 @@ def test_same_ledger_same_feed_bytes(paged, tmp_path):
     site = root / "site"
     again = build_site(content, tmp_path / "same", report.as_of, settings=settings)
     assert again.new_events == []
-    for rel in ("changelog/atom.xml", "changelog/index.html", "changelog/page/2/index.html"):
+    for rel in ("changelog/atom.xml", "changelog/index.html", "changelog/page/1/index.html"):
         assert (tmp_path / "same" / rel).read_bytes() == (site / rel).read_bytes(), rel
     build_site(content, tmp_path / "later", report.as_of + dt.timedelta(days=3), settings=settings)
     assert (tmp_path / "later/changelog/atom.xml").read_bytes() == (site / "changelog/atom.xml").read_bytes()
+
+
+# ---------------------------------------------------------------- pages that stay put
+
+
+def _pages_of(items: list, per_page: int) -> dict[str, list]:
+    return {p.path: p.context["items"] for p in paginate_stable(items, per_page, "log/", "changelog", {})}
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 60), per_page=st.integers(1, 7), added=st.integers(1, 3))
+def test_paginate_stable_new_items_leave_the_archive_alone(n, per_page, added):
+    """SPEC §5 changelog, issue 9 (small CDN purge): archive pages are numbered from the
+    oldest item, so new items at the front rewrite the first page and at most one new
+    archive page per ``per_page`` items; every old archive page keeps its items.  All
+    pages together hold every item once, newest first; the first page shows at least
+    ``per_page`` items (when there are that many) and fewer than twice that."""
+    before = list(range(n, 0, -1))  # newest first: n … 1
+    after = list(range(n + added, 0, -1))
+    old, new = _pages_of(before, per_page), _pages_of(after, per_page)
+    archive = sorted((p for p in new if p != "log/index.html"), key=lambda p: -int(p.split("/")[2]))
+    assert [i for p in ["log/index.html", *archive] for i in new[p]] == after
+    assert min(len(after), per_page) <= len(new["log/index.html"]) < 2 * per_page
+    assert all(len(new[p]) == per_page for p in archive)
+    assert all(new[p] == items for p, items in old.items() if p != "log/index.html")
+    assert len(set(new) - set(old)) <= -(-added // per_page)
+
+
+def test_paginate_stable_links():
+    """The first page links to the newest archive page; each archive page to the next newer
+    (or the first page) and the next older one; page 1 is the oldest and has no older link."""
+    pages = paginate_stable(list(range(10, 0, -1)), 3, "log/", "changelog", {}, {"last_event": "x"})
+    pager = {p.path: p.context["pager"] for p in pages}
+    assert [p.path for p in pages] == ["log/index.html", "log/page/2/index.html", "log/page/1/index.html"]
+    assert pages[0].context["items"] == [10, 9, 8, 7] and pages[0].context["last_event"] == "x"
+    assert "last_event" not in pages[1].context and pages[2].context["items"] == [3, 2, 1]
+    assert (pager["log/index.html"]["prev"], pager["log/index.html"]["next"]) == (None, "log/page/2/")
+    assert (pager["log/page/2/index.html"]["prev"], pager["log/page/2/index.html"]["next"]) == ("log/", "log/page/1/")
+    assert (pager["log/page/1/index.html"]["prev"], pager["log/page/1/index.html"]["next"]) == ("log/page/2/", None)

@@ -99,10 +99,11 @@ def read(site: Path, rel: str) -> str:
 
 
 def changelog_rows(site: Path) -> list[str]:
-    """The <tr> rows of every changelog page, in page order."""
+    """The <tr> rows of every changelog page, newest first: the first page, then the
+    archive pages from the newest (the highest number) to page 1, the oldest."""
     rows = []
-    for page in sorted((site / "changelog").rglob("index.html"),
-                       key=lambda p: (len(p.parts), p.as_posix())):
+    archive = sorted((site / "changelog/page").glob("*/index.html"), key=lambda p: -int(p.parent.name))
+    for page in [site / "changelog/index.html", *archive]:
         rows += re.findall(r'<tr id="e\d+".*?</tr>', read(site, page.relative_to(site).as_posix()), re.S)
     return rows
 

@@ -3,8 +3,10 @@
 The publication ledger (pipeline/ledger.py) records each publication, update,
 correction (R-CORR), withdrawal (R-WITHDRAW), expiry (R-RET5 / R-RET2) and list
 update (R-LIST) with a public summary that names the 文号, never a party.  This
-section shows them newest first at ``changelog/`` (``CHANGELOG_PER_PAGE`` a page)
-and writes the newest page's worth as ``changelog/atom.xml``.
+section shows them newest first at ``changelog/``, with archive pages numbered from
+the oldest (``CHANGELOG_PER_PAGE`` a page; see pages.paginate_stable: a new event
+rewrites the first page only), and writes the newest page's worth as
+``changelog/atom.xml``.
 
 Each entry links to its record while the record is still public: the live case
 page, the withdrawal notice at the same URL, or the list page.  An expired record
@@ -29,7 +31,7 @@ from markupsafe import escape
 
 from pipeline.catalogue import LIST_ORDER
 
-from ..pages import Page, SiteData, case_url, paginate
+from ..pages import Page, SiteData, case_url, paginate_stable
 
 NAV = [("更新记录", "changelog/")]
 ORDER = 30  # before the search index (which is last); the feed is not indexed anyway
@@ -104,10 +106,11 @@ def _per_page(settings: dict) -> int:
 
 
 def pages(site: SiteData, settings: dict) -> list[Page]:
-    """The paginated changelog: changelog/, changelog/page/2/, … (one page when empty)."""
+    """The paginated changelog: changelog/ (the newest entries), then archive pages
+    changelog/page/1/ (the oldest), page/2/, … that a new event leaves as they are."""
     entries = changelog_entries(site)
-    return paginate(entries, _per_page(settings), BASE_URL, "changelog",
-                    {"feed_url": FEED_PATH, "last_event": entries[0].date if entries else None})
+    return paginate_stable(entries, _per_page(settings), BASE_URL, "changelog", {"feed_url": FEED_PATH},
+                           {"last_event": entries[0].date if entries else None})
 
 
 def _midnight(day: dt.date) -> dt.datetime:
