@@ -95,14 +95,18 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
     staging = deploy.new_staging(root)
     report = prepared.report
     try:
-        # Pages unchanged since the live release are hard-linked from it (issue 9).
-        render(prepared, staging / deploy.SITE, settings, progress,
+        live = deploy.read_manifest(previous) if previous else {}  # read once (issue 9)
+        live_files = live.get("files", {})
+        # Pages unchanged since the live release are hard-linked from it, and the verifier
+        # takes the digests of such links from its manifest instead of reading them (issue 9).
+        known = {"previous": previous, "files": live_files, "linked": None}
+        render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
                previous=previous / deploy.SITE if previous else None)
         with _timed(report, "release", progress):
             site = staging / deploy.SITE
-            live = deploy.read_manifest(previous) if previous else {}  # read once (issue 9)
-            live_files = live.get("files", {})
-            linked = deploy.linked_files(site, previous)
+            linked = known["linked"]  # listed by the verifier; nothing was linked in since
+            if linked is None:
+                linked = deploy.linked_files(site, previous)
             files = deploy.hash_tree(site, previous, live_files, linked)
             deploy.keep_unchanged_mtimes(site, files, previous, live_files, linked)
             deploy.write_gone_markers(staging, report.gone_urls)

@@ -20,7 +20,9 @@ from click.testing import CliRunner
 from gongshi.cli import cli
 from pipeline.errors import ContentInvalid, DeployFailed, LeakFound
 from pipeline.load import LEDGER_NAME
-from publish import cdn, deploy, incremental
+from publish import cdn, deploy, incremental, verify
+from publish.assemble import bureau_allow_list
+from publish.build import prepare
 from publish.publish import publish, rollback
 from publish.settings import load_settings
 from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
@@ -126,6 +128,28 @@ def test_same_content_same_bytes_and_old_releases_pruned(two_releases, tmp_path)
     assert again.release.split("-")[-1] == two_releases["second"].release.split("-")[-1]
     assert again.pruned == [two_releases["first"].release]
     assert [r.name for r in deploy.list_releases(root)] == [two_releases["second"].release, again.release]
+
+
+def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases, tmp_path, monkeypatch):
+    """R-PII, issue 9: the verifier still proves every file, but a file hard-linked from
+    the live release takes its digest from that release's manifest and its proof from the
+    cache: it is not read again.  What changed is read and scanned, and the result is
+    the release a full check would accept."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    edit_case(content, "2026-0021", "期限30日", "期限20日")
+    reads: list[str] = []
+    real = verify._read
+    monkeypatch.setattr(verify, "_read", lambda site, rel, *span: reads.append(rel) or real(site, rel, *span))
+    previous = deploy.current_release(root)
+    result = publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=1))
+    site = deploy.releases_dir(root) / result.release / deploy.SITE
+    linked = deploy.linked_files(site, previous)
+    files = deploy.hash_tree(site)
+    assert len(linked) > len(files) / 2 and not linked & set(reads)
+    assert f"{UNTOUCHED_CASE}index.html" in reads and set(files) - linked <= set(reads)
+    full = prepare(content, FIXTURE_AS_OF)  # no cache: every file read and scanned
+    assert verify.scan_site(site, full.secrets, bureau_allow_list(full.content)) == []
 
 
 def test_failed_publish_changes_nothing(two_releases, tmp_path):

@@ -9,6 +9,7 @@ them out; a shrunk allow list or another verifier version rescans everything.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import pickle
 import tempfile
 from pathlib import Path
@@ -91,6 +92,42 @@ def test_added_value_is_found_in_unchanged_file(tmp_path, monkeypatch):
     found = scan_site(root, grown, BUREAU, known=known, check_links=False)
     assert [(f.path, f.kind) for f in found] == [("f/x.pf_fragment", "correction_applicant")]
     assert len(seen) == 1 and seen[0][1] is False
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in root.rglob("*") if p.is_file()}
+
+
+def test_trusted_files_are_not_read(tmp_path, monkeypatch):
+    """Issue 9: a file whose digest the caller knows (a hard link of a sealed release's file,
+    from its manifest) and whose proof holds is not read: its bytes here may even differ
+    (this test swaps them) and the proof still answers.  Its links are still checked."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    trusted = _digests(root)
+    (root / "b.html").write_text(PAGE.format("刘秀英"), encoding="utf-8")  # not what was proven
+    reads = []
+    real = verify._read
+    monkeypatch.setattr(verify, "_read", lambda *a: reads.append(a[1]) or real(*a))
+    assert scan_site(root, SECRETS, BUREAU, known=dict(known), trusted=trusted) == []
+    assert reads == []
+    assert [f.kind for f in scan_site(root, SECRETS, BUREAU, known=dict(known))] == ["name"]
+    (root / "b.html").unlink()
+    found = scan_site(root, SECRETS, BUREAU, known=dict(known), trusted=trusted)
+    assert [(f.path, f.kind) for f in found] == [("a.html", "broken_link:b.html")]
+
+
+def test_trusted_file_is_read_for_an_added_value(tmp_path):
+    """R-PII, R-CORR: trust skips reading only while the proof holds: a value added since
+    (a correction's applicant) that the file's sketch cannot rule out is looked for in it."""
+    root = _clean_site(tmp_path)
+    known: dict = {}
+    scan_site(root, SECRETS, BUREAU, known=known)
+    grown = SECRETS | {("correction_applicant", "张晓明")}
+    found = scan_site(root, grown, BUREAU, known=known, trusted=_digests(root))
+    assert [(f.path, f.kind) for f in found] == [("f/x.pf_fragment", "correction_applicant")]
 
 
 def test_removed_value_keeps_proofs(tmp_path, monkeypatch):
