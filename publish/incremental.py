@@ -110,21 +110,30 @@ def load_manifest(output_dir: Path | None) -> dict[str, str]:
         return {}
 
 
+def make_parent(path: str, made: set[str]) -> None:
+    """Create the directory ``path`` goes in, unless ``made`` (the directories made so far
+    by the caller) has it: one mkdir per directory, not per file (issue 9)."""
+    parent = os.path.dirname(path)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+
+
 def reuse_unchanged(pages: list[Page], fingerprints: dict[str, str], previous: Path | None,
                     staging: Path) -> list[Page]:
     """Hard-link every unchanged page from ``previous`` into ``staging``; return the rest."""
     old = load_manifest(previous)
     todo = []
+    made: set[str] = set()
     for page in pages:
-        source = Path(previous) / page.path if previous else None
-        if old.get(page.path) == fingerprints[page.path] and source and source.is_file():
-            target = staging / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
+        if previous and old.get(page.path) == fingerprints[page.path]:
+            target = os.path.join(staging, page.path)
+            make_parent(target, made)
             try:
-                os.link(source, target)
+                os.link(os.path.join(previous, page.path), target)
                 continue
             except OSError:
-                pass  # another file system: render it instead
+                pass  # missing there, or another file system: render it instead
         todo.append(page)
     return todo
 

@@ -230,3 +230,22 @@ def test_unfiltered_search_covers_the_newest_bundles_first(tmp_path, demo_site):
             p.click("#search-more a")
             hrefs = _all_hrefs(p, None, None)
         assert sorted(hrefs) == sorted(h for h in everything if f"/cases/{year}/" in h)
+
+
+def test_source_key_takes_rendered_pages_by_fingerprint(tmp_path):
+    """Issue 9: a page this build rendered (or reused) stands in a bundle's key by its render
+    fingerprint, so 100,000 case pages are not read again; a page with another
+    fingerprint, or a page without one whose bytes changed, changes the key."""
+    for name in ("a", "b"):
+        page = tmp_path / "cases/2025" / name / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"<main data-pagefind-body>{name}</main>", encoding="utf-8")
+    shard = search.Shard("2025", "pagefind/2025", "cases/2025/**/*.html", 2)
+    binary = search.pagefind_binary()
+    rendered = {"cases/2025/a/index.html": "fp-a"}
+    key = search.source_key(binary, tmp_path, shard, rendered)
+    (tmp_path / "cases/2025/a/index.html").write_text("other bytes", encoding="utf-8")
+    assert search.source_key(binary, tmp_path, shard, rendered) == key  # not read
+    assert search.source_key(binary, tmp_path, shard, {"cases/2025/a/index.html": "fp-a2"}) != key
+    (tmp_path / "cases/2025/b/index.html").write_text("changed", encoding="utf-8")
+    assert search.source_key(binary, tmp_path, shard, rendered) != key  # read: no fingerprint
