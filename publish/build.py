@@ -31,6 +31,7 @@ from pipeline.validate import validate_content
 
 from . import incremental, pelican_plugin
 from .cache import (
+    SHARDS,
     VALIDATION_CODE,
     Cache,
     TrackingDict,
@@ -108,8 +109,8 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
     with _stage(report, "load", progress):
         # Case files validated before are not even parsed (issue 9); the others' parses
         # are cached by content too.
-        case_cache = Cache(cache_dir, "validated", code_version(VALIDATION_CODE))
-        parse_cache = Cache(cache_dir, "parsed")
+        case_cache = Cache(cache_dir, "validated", code_version(VALIDATION_CODE), shards=SHARDS)
+        parse_cache = Cache(cache_dir, "parsed", shards=SHARDS)
         known, seen = TrackingDict(case_cache.data), TrackingDict(parse_cache.data)
         raw = load_content(Path(content_dir), seen, known)
         parse_cache.save(seen.used_entries(), content_keyed=True)

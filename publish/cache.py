@@ -12,6 +12,7 @@ import gc
 import hashlib
 import os
 import pickle
+import zlib
 from pathlib import Path
 
 from pipeline.ledger import Event, parse_ledger, verified_text
@@ -20,6 +21,7 @@ from .settings import PROJECT_ROOT
 
 # Bump when the shape of cached values changes.
 CACHE_VERSION = 1
+SHARDS = 64  # files of a content-keyed cache (see Cache)
 # A change to any of these files invalidates the cached validated cases.
 VALIDATION_CODE = ("pipeline/load.py", "pipeline/yaml_safe.py", "pipeline/validate.py",
                    "pipeline/validate_fields.py", "pipeline/catalogue.py", "pipeline/values.py",
@@ -59,8 +61,9 @@ def _load_pickle(path: Path):
             gc.enable()
 
 
-def _dump_elsewhere(path: Path, obj) -> None:
-    """Pickle ``obj`` to ``path`` in a forked child process.
+def _dump_elsewhere(files: dict[Path, object]) -> None:
+    """Pickle each object of ``files`` to its path (written beside it, then renamed into
+    place) in a forked child process.
 
     Pickling a str makes CPython keep a UTF-8 copy of it inside the string object for
     its whole life: a cache of 100,000 cases' texts dumped here would add more than the
@@ -70,46 +73,86 @@ def _dump_elsewhere(path: Path, obj) -> None:
     if pid == 0:  # pragma: no cover - runs in the fork
         code = 1
         try:
-            with path.open("wb") as f:
-                pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+            for path, obj in files.items():
+                tmp = path.with_suffix(".tmp")
+                with tmp.open("wb") as f:
+                    pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
             code = 0
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        path.unlink(missing_ok=True)
-        raise OSError(f"could not write the build cache {path} (exit status {status}); "
+        for path in files:
+            path.with_suffix(".tmp").unlink(missing_ok=True)
+        raise OSError(f"could not write the build cache {next(iter(files))} (exit status {status}); "
                       "check free disk space, or delete the .cache folder and build again")
 
 
-class Cache:
-    """One named pickle file of {key: value}; ``used`` collects the keys a run needed."""
+def _shard(key, shards: int) -> int:
+    """Which of ``shards`` files holds ``key`` (a content hash: its first byte decides)."""
+    if isinstance(key, bytes) and key:
+        return key[0] % shards
+    return zlib.crc32(repr(key).encode("utf-8")) % shards
 
-    def __init__(self, directory: Path | None, name: str, salt: str = ""):
-        self.path = Path(directory) / f"{name}.pickle" if directory else None
+
+class Cache:
+    """A named cache of {key: value} in pickle files; ``save`` keeps the entries a run used.
+
+    With ``shards`` > 1 (content-keyed caches only: every key a content hash) the entries
+    are spread over that many files ``<name>/<nn>.pickle`` by key, and a save rewrites only
+    the files whose keys changed: a one-case correction at 100,000 cases rewrote ~1 GB of
+    pickles (issue 9).  Any one file may be missing or unreadable: its entries are then
+    computed again.  Otherwise the cache is one file ``<name>.pickle``, replaced whole.
+    """
+
+    def __init__(self, directory: Path | None, name: str, salt: str = "", shards: int = 1):
+        self.shards = shards
         self.salt = f"{CACHE_VERSION}:{salt}"
         self.data: dict = {}
-        if self.path and self.path.exists():
+        self._keys: dict[Path, set] = {}  # each file read → the keys it held
+        if not directory:
+            self.files = []
+        elif shards > 1:
+            self.files = [Path(directory) / name / f"{i:02x}.pickle" for i in range(shards)]
+        else:
+            self.files = [Path(directory) / f"{name}.pickle"]
+        # A cache written before it had shards is read once, then saved in shards.
+        legacy = [Path(directory) / f"{name}.pickle"] if directory and shards > 1 else []
+        for path in self.files if any(p.exists() for p in self.files) else legacy:
+            if not path.exists():
+                continue
             try:
-                salt_read, data = _load_pickle(self.path)
-                if salt_read == self.salt:
-                    self.data = data
+                salt_read, data = _load_pickle(path)
             except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
-                self.data = {}
+                continue
+            if salt_read == self.salt:
+                self.data.update(data)
+                self._keys[path] = set(data)
 
     def save(self, entries: dict, content_keyed: bool = False) -> None:
-        """Replace the cache file with ``entries`` (atomic); no-op without a directory.
+        """Keep exactly ``entries``; no-op without a directory.
 
-        ``content_keyed``: each key names its value's content (a content hash), so when
-        ``entries`` has exactly the keys read from the file, the file would not change
-        and is left alone (issue 9: a no-change build rewrote hundreds of MB).
+        ``content_keyed``: each key names its value's content (a content hash), so a file
+        that would hold exactly the keys read from it would not change, and is left alone
+        (issue 9: a no-change build rewrote hundreds of MB).  Required with shards.
         """
-        if not self.path or (content_keyed and entries.keys() == self.data.keys()):
+        if not self.files:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        _dump_elsewhere(tmp, (self.salt, entries))
-        os.replace(tmp, self.path)
+        if self.shards > 1 and not content_keyed:
+            raise ValueError("a sharded cache must be content-keyed: its files are written apart")
+        parts: dict[Path, dict] = {path: {} for path in self.files}
+        for key, value in entries.items():
+            parts[self.files[_shard(key, self.shards)]][key] = value
+        # A file is left alone when it was read and holds these keys, or has none to hold.
+        dirty = {path: (self.salt, part) for path, part in parts.items()
+                 if not (content_keyed and part.keys() == self._keys.get(path, set())
+                         and (path in self._keys or not part and not path.exists()))}
+        if dirty:
+            self.files[0].parent.mkdir(parents=True, exist_ok=True)
+            _dump_elsewhere(dirty)
+        if self.shards > 1:  # the one-file form of this cache (before issue 9's shards)
+            self.files[0].parent.with_suffix(".pickle").unlink(missing_ok=True)
 
 
 class TrackingDict(dict):

@@ -18,7 +18,7 @@ from pipeline.ledger import public_hash
 from pipeline.pii import personal_values
 from pipeline.redact import collect_results, redact_case
 
-from .cache import Cache, TrackingDict
+from .cache import SHARDS, Cache, TrackingDict
 from .settings import PROJECT_ROOT
 
 # A change to any of these files invalidates every cached redaction.
@@ -93,7 +93,7 @@ class CaseCaches:
 
     def _cached(self, name: str, func, items: list, keys: list[bytes]) -> list:
         """``[func(x) for x in items]`` with each result cached under its key in ``name``."""
-        cache = Cache(self.cache_dir, name, _code_version())
+        cache = Cache(self.cache_dir, name, _code_version(), shards=SHARDS)
         seen = TrackingDict(cache.data)
         missing = [i for i, key in enumerate(keys) if key not in seen]
         fresh = _map(func, [items[i] for i in missing], self.workers, self.min_parallel)

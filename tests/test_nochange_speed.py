@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,7 @@ def test_cached_redaction_and_personal_values_equal_the_pure_stage(content, tmp_
         assert redacted == expected
         assert [caches.public_hash(c) for c in published] == [public_hash(c) for c in published]
         assert caches.personal_values(list(content.cases)) == values
-    assert (tmp_path / "personal.pickle").is_file()
+    assert list((tmp_path / "personal").glob("*.pickle"))  # sharded: see the next test
 
 
 def test_unchanged_cache_is_not_rewritten(tmp_path):
@@ -166,6 +167,31 @@ def test_unchanged_cache_is_not_rewritten(tmp_path):
     Cache(tmp_path, "plain").save({"files": 1})
     Cache(tmp_path, "plain").save({"files": 2})  # same keys, new value (the verifier's cache)
     assert Cache(tmp_path, "plain").data == {"files": 2}
+
+
+def test_sharded_cache_rewrites_only_the_files_whose_keys_changed(tmp_path):
+    """Issue 9 (a one-case correction at 100,000 cases rewrote ~1 GB of cache): a sharded
+    content-keyed cache rewrites the file of a changed key only; every entry reads back;
+    an unreadable file loses its own entries only; a cache that is not content-keyed
+    cannot be sharded (its parts could then disagree)."""
+    entries = {bytes([i, 7]): i for i in range(0, 256, 3)}
+    Cache(tmp_path, "demo", "v", shards=8).save(entries, content_keyed=True)
+    files = sorted((tmp_path / "demo").glob("*.pickle"))
+    assert len(files) == 8
+    before = {f: f.stat().st_mtime_ns for f in files}
+    for f in files:
+        os.utime(f, ns=(1, 1))
+    grown = {**entries, bytes([9, 1]): "new"}  # 9 % 8: file 01 only
+    cache = Cache(tmp_path, "demo", "v", shards=8)
+    assert cache.data == entries
+    cache.save(grown, content_keyed=True)
+    changed = [f.name for f in files if f.stat().st_mtime_ns != 1]
+    assert changed == ["01.pickle"] and before
+    assert Cache(tmp_path, "demo", "v", shards=8).data == grown
+    (tmp_path / "demo/02.pickle").write_bytes(b"not a pickle")
+    assert Cache(tmp_path, "demo", "v", shards=8).data == {k: v for k, v in grown.items() if k[0] % 8 != 2}
+    with pytest.raises(ValueError, match="content-keyed"):
+        Cache(tmp_path, "proof", shards=8).save({"files": 1})
 
 
 # ---------------------------------------------------------------- validated cases
@@ -296,3 +322,15 @@ def test_csv_cells_guard_formulas_as_before(rows):
     from publish.sections.opendata import _cells
 
     assert _cells(rows) == [{k: spreadsheet_text(v) for k, v in row.items()} for row in rows]
+
+
+def test_one_file_cache_is_read_then_kept_in_shards(tmp_path):
+    """Issue 9: upgrading keeps the work done: a cache saved as one file before shards
+    existed is read by the sharded cache, saved in shards, and the old file removed."""
+    entries = {bytes([i]): i for i in range(20)}
+    Cache(tmp_path, "demo", "v").save(entries, content_keyed=True)
+    cache = Cache(tmp_path, "demo", "v", shards=4)
+    assert cache.data == entries
+    cache.save(entries, content_keyed=True)
+    assert not (tmp_path / "demo.pickle").exists() and len(list((tmp_path / "demo").iterdir())) == 4
+    assert Cache(tmp_path, "demo", "v", shards=4).data == entries
