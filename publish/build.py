@@ -165,13 +165,15 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         with _stage(prepared.report, "render", progress):
             fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]))
             todo = incremental.reuse_unchanged(pages, fingerprints, previous, staging)
+            reused = fingerprints.keys() - {page.path for page in todo}
             prepared.report.rendered = len(todo)
             _run_pelican(todo, shared, staging, settings)
             _check_all_written(pages, staging)
         del pages, todo, shared  # the page plan: not needed by the steps after (memory, issue 9)
         # Post-build steps may reuse what they made for ``previous`` when its pages are
-        # unchanged (the search index per year): they get the old tree and the fingerprints.
-        finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous,
+        # unchanged (the search index per year): they get the old tree, the fingerprints
+        # and the pages hard-linked from it.
+        finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous, GONGSHI_REUSED=reused,
                                             GONGSHI_FINGERPRINTS=fingerprints), progress, _stage)
         _swap_into_place(staging, output_dir)
         incremental.save_manifest(output_dir, fingerprints)

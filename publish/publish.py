@@ -72,15 +72,14 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
             check(prepared)
         report = prepared.report
         previous = deploy.current_release(root)
-        release = _build_release(prepared, root, previous, settings, progress)
+        release, changed, removed = _build_release(prepared, root, previous, settings, progress)
         with _timed(report, "switch", progress):
             deploy.switch_current(root, release)
         report.output = release / deploy.SITE
         with _timed(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
-        result = PublishResult(report, release.name, previous.name if previous else None, cleaned=cleaned)
-        result.changed, result.removed = cdn.diff_manifests(
-            deploy.read_manifest(previous) if previous else {}, deploy.read_manifest(release))
+        result = PublishResult(report, release.name, previous.name if previous else None,
+                               changed=changed, removed=removed, cleaned=cleaned)
         result.pruned = deploy.prune_releases(root, settings["KEEP_RELEASES"])
         with _timed(report, "purge", progress):
             result.purge = cdn.purge(root, cdn.read_url_file(release / cdn.PURGE_LIST),
@@ -90,8 +89,9 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
 
 
 def _build_release(prepared: Prepared, root: Path, previous: Path | None, settings: dict,
-                   progress: Callable | None) -> Path:
-    """Render and seal a release in a staging dir; returns its final path (not yet live)."""
+                   progress: Callable | None) -> tuple[Path, list[str], list[str]]:
+    """Render and seal a release in a staging dir; returns its final path (not yet live)
+    and the URLs changed and removed since ``previous``."""
     staging = deploy.new_staging(root)
     report = prepared.report
     try:
@@ -115,7 +115,8 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
             cdn.write_purge_list(staging, cdn.absolute_urls(sorted(set(changed) | set(removed)),
                                                             manifest["base_url"]))
             deploy.write_manifest(staging, manifest)  # last: it marks the release complete
-            return deploy.finalize_release(staging, deploy.release_name(deploy.tree_digest(files)))
+            name = deploy.release_name(manifest["digest"])
+            return deploy.finalize_release(staging, name), changed, removed
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -233,7 +233,7 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
 
 def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
                 keys: dict | None = None, max_pages: int = 5000,
-                workers: int = 1) -> list[ShardStats]:
+                workers: int = 1, known: dict[str, str] | None = None) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
@@ -247,6 +247,7 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     output's same bundle is not indexed again: the previous bundle is hard-linked (its files keep their bytes and
     mtimes, so the CDN purge list stays small).  Pagefind's output depends only on its
     version, its arguments and the pages it reads, and is canonicalised (see below).
+    ``known``: digests of pages not to read again (see source_key).
     """
     binary = pagefind_binary()
     shards = plan_shards(site, out, by_year, max_pages)
@@ -259,7 +260,7 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
         return nested if shard.subdir == BUNDLE_DIR else set()
 
     for shard in shards:
-        key = source_key(binary, out, shard, keys or {})
+        key = source_key(binary, out, shard, known)
         unchanged = old_keys.get(KEY_PREFIX + shard.subdir) == key
         if unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner(shard)):
             stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
@@ -305,16 +306,16 @@ def shard_pages(out: Path, shard: Shard) -> list[Path]:
     return sorted(p for top in tops if top for p in (out / top).rglob("*.html"))
 
 
-def source_key(binary: Path, out: Path, shard: Shard, rendered: dict[str, str] | None = None) -> str:
+def source_key(binary: Path, out: Path, shard: Shard, known: dict[str, str] | None = None) -> str:
     """What a bundle is made from: Pagefind's version and arguments, this module's code,
     and the path and bytes of every page the shard's glob covers.
 
-    ``rendered``: {page path: render fingerprint} (publish.incremental) of this build.  A
-    page's fingerprint stands for its bytes (equal fingerprints render equal bytes: that is
-    what lets the render reuse a page), so those pages are not read (issue 9: reading
-    100,000 case pages took ~10 s of every correction); any other page is read.
+    ``known``: {page path: hex SHA-256 of its bytes} for pages whose bytes are known
+    without reading them (pages the render hard-linked from the live release, whose
+    manifest has their digests: issue 9, reading 100,000 case pages took ~10 s of every
+    correction); any other page is read.
     """
-    rendered = rendered or {}
+    known = known or {}
     h = hashlib.sha256()
     for part in (_pagefind_version(), str(binary.name), shard.subdir, shard.glob,
                  str(shard.expected_pages)):
@@ -323,9 +324,8 @@ def source_key(binary: Path, out: Path, shard: Shard, rendered: dict[str, str] |
     for page in shard_pages(out, shard):
         rel = page.relative_to(out).as_posix()
         h.update(rel.encode() + b"\0")
-        fingerprint = rendered.get(rel)
-        h.update(b"render:" + fingerprint.encode() if fingerprint
-                 else hashlib.sha256(page.read_bytes()).digest())
+        digest = known.get(rel)
+        h.update(bytes.fromhex(digest) if digest else hashlib.sha256(page.read_bytes()).digest())
     return h.hexdigest()
 
 

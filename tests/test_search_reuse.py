@@ -8,6 +8,7 @@ of a year with a corrected case is indexed again, and the result equals a full b
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 from urllib.parse import urlencode
@@ -232,20 +233,23 @@ def test_unfiltered_search_covers_the_newest_bundles_first(tmp_path, demo_site):
         assert sorted(hrefs) == sorted(h for h in everything if f"/cases/{year}/" in h)
 
 
-def test_source_key_takes_rendered_pages_by_fingerprint(tmp_path):
-    """Issue 9: a page this build rendered (or reused) stands in a bundle's key by its render
-    fingerprint, so 100,000 case pages are not read again; a page with another
-    fingerprint, or a page without one whose bytes changed, changes the key."""
+def test_source_key_takes_known_digests_without_reading(tmp_path):
+    """Issue 9: a page hard-linked from the live release stands in a bundle's key by the
+    digest its manifest records, so 100,000 case pages are not read again; the key is
+    the one its bytes give, and another digest, or a changed page that is read, changes it."""
+    pages = {}
     for name in ("a", "b"):
         page = tmp_path / "cases/2025" / name / "index.html"
         page.parent.mkdir(parents=True)
         page.write_text(f"<main data-pagefind-body>{name}</main>", encoding="utf-8")
+        pages[f"cases/2025/{name}/index.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
     shard = search.Shard("2025", "pagefind/2025", "cases/2025/**/*.html", 2)
     binary = search.pagefind_binary()
-    rendered = {"cases/2025/a/index.html": "fp-a"}
-    key = search.source_key(binary, tmp_path, shard, rendered)
+    key = search.source_key(binary, tmp_path, shard)
+    known = {"cases/2025/a/index.html": pages["cases/2025/a/index.html"]}
+    assert search.source_key(binary, tmp_path, shard, known) == key
     (tmp_path / "cases/2025/a/index.html").write_text("other bytes", encoding="utf-8")
-    assert search.source_key(binary, tmp_path, shard, rendered) == key  # not read
-    assert search.source_key(binary, tmp_path, shard, {"cases/2025/a/index.html": "fp-a2"}) != key
+    assert search.source_key(binary, tmp_path, shard, known) == key  # not read
+    assert search.source_key(binary, tmp_path, shard) != key
     (tmp_path / "cases/2025/b/index.html").write_text("changed", encoding="utf-8")
-    assert search.source_key(binary, tmp_path, shard, rendered) != key  # read: no fingerprint
+    assert search.source_key(binary, tmp_path, shard, known) != key  # read: not known
