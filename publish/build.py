@@ -78,6 +78,7 @@ class Prepared:
     secrets: set = field(default_factory=set)  # personal and held-back values for the verifier
     cache_dir: Path | None = None  # build caches (publish.cache); None: no caching
     content_dir: Path | None = None  # where the content was read (sections read their own files)
+    identities: dict = field(default_factory=dict)  # records named without repr (page fingerprints)
 
 
 def _stage(report: BuildReport, name: str, progress):
@@ -136,6 +137,7 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
                         read_ledger=functools.partial(parse_ledger_cached, cache_dir=cache_dir))
     prepared.content_dir = Path(content_dir)
     prepared.cache_dir = cache_dir
+    prepared.identities = per_case.identities()
     return prepared
 
 
@@ -163,7 +165,8 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         prepared.report.pages = len(pages)
         shared = _globals(prepared.site)
         with _stage(prepared.report, "render", progress):
-            fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]))
+            fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]),
+                                                         prepared.identities)
             todo = incremental.reuse_unchanged(pages, fingerprints, previous, staging)
             reused = fingerprints.keys() - {page.path for page in todo}
             prepared.report.rendered = len(todo)

@@ -86,13 +86,19 @@ def _context_text(value, memo: dict[int, tuple[object, str]]) -> str:
     return text
 
 
-def page_fingerprints(pages: list[Page], shared: dict, theme: Path) -> dict[str, str]:
-    """{output path: fingerprint} for every page."""
+def page_fingerprints(pages: list[Page], shared: dict, theme: Path,
+                      known: dict[int, tuple[object, str]] | None = None) -> dict[str, str]:
+    """{output path: fingerprint} for every page.
+
+    ``known``: {id(obj): (obj, text)} of records whose content a text already names
+    (redacted cases by their redaction cache key: publish.redaction.CaseCaches); they
+    stand as that text instead of the hash of their repr.
+    """
     code_fp, uses_as_of = template_fingerprints(theme)
     stable = {k: v for k, v in shared.items() if k != "as_of"}
     base = _digest(code_fp, repr(sorted(stable.items())))
     dated = _digest(base, repr(shared.get("as_of")))
-    memo: dict[int, tuple[object, str]] = {}
+    memo: dict[int, tuple[object, str]] = dict(known or {})
     return {
         page.path: _digest(dated if uses_as_of.get(page.template, True) else base, page.template,
                            *(f"{k!r}: {_context_text(v, memo)}" for k, v in page.context.items()))

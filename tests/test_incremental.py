@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -71,3 +72,30 @@ def test_a_page_missing_after_render_stops_the_build(tmp_path, monkeypatch):
     else:
         raise AssertionError("a partial site was published")
     assert not out.exists()
+
+
+def test_redacted_cases_stand_in_fingerprints_by_their_cache_key():
+    """Issue 9: a redacted case on a page stands as the text that names its redaction
+    (cache key + code), not as the hash of its repr; another text, or a case not named so,
+    gives another fingerprint."""
+    from pathlib import Path
+
+    from publish.pages import Page
+    from publish.settings import load_settings
+
+    theme = Path(load_settings()["THEME"])
+
+    @dataclasses.dataclass(frozen=True)
+    class Rec:
+        text: str
+
+    case = Rec("甲")
+    page = [Page("a/index.html", "case", {"case": case})]
+    plain = incremental.page_fingerprints(page, {}, theme)
+    named = incremental.page_fingerprints(page, {}, theme, {id(case): (case, "<Case k1>")})
+    assert named != plain
+    assert incremental.page_fingerprints(page, {}, theme, {id(case): (case, "<Case k1>")}) == named
+    assert incremental.page_fingerprints(page, {}, theme, {id(case): (case, "<Case k2>")}) != named
+    other = Rec("甲")  # equal, but not the object named: its repr decides, as without names
+    assert incremental.page_fingerprints([Page("a/index.html", "case", {"case": other})], {}, theme,
+                                         {id(case): (case, "<Case k1>")}) == plain
