@@ -49,6 +49,7 @@ class PublishResult:
     cleaned: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     duration: float = 0.0
+    live_after: float = 0.0  # seconds from the start until the new release was live (the switch)
     url: str = ""  # apply-correction: the corrected page's public URL
 
 
@@ -75,11 +76,13 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
         release, changed, removed = _build_release(prepared, root, previous, settings, progress)
         with _timed(report, "switch", progress):
             deploy.switch_current(root, release)
+        live_after = time.perf_counter() - started
         report.output = release / deploy.SITE
         with _timed(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
         result = PublishResult(report, release.name, previous.name if previous else None,
-                               changed=changed, removed=removed, cleaned=cleaned)
+                               changed=changed, removed=removed, cleaned=cleaned,
+                               live_after=live_after)
         result.pruned = deploy.prune_releases(root, settings["KEEP_RELEASES"])
         with _timed(report, "purge", progress):
             result.purge = cdn.purge(root, cdn.read_url_file(release / cdn.PURGE_LIST),
@@ -292,7 +295,8 @@ def format_result(result: PublishResult) -> str:
     if result.pruned:
         lines.append(f"removed old releases: {', '.join(result.pruned)}")
     lines.append(_purge_line(result.purge))
-    lines.append(f"duration: {result.duration:.1f}s")
+    live = f" (live after {result.live_after:.1f}s)" if result.live_after else ""
+    lines.append(f"duration: {result.duration:.1f}s{live}")
     return "\n".join(lines)
 
 

@@ -88,6 +88,7 @@ def test_first_publish_creates_release_ledger_and_current(two_releases):
     (created on the first publish)."""
     first = two_releases["first"]
     assert first.previous is None and first.changed == [] and first.removed == []
+    assert 0 < first.live_after <= first.duration  # reported: live before old releases are pruned
     assert "published" in two_releases["ledger_after_first"]
     release = deploy.releases_dir(two_releases["root"]) / first.release
     assert (release / "site" / "index.html").is_file()
