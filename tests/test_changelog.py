@@ -71,10 +71,12 @@ def test_nav_entry():
     assert NAV == [("更新记录", "changelog/")]
 
 
-def test_entries_are_newest_first_in_ledger_order_per_day():
-    """SPEC §5: every event is listed, by date (newest first), a day's events in ledger order."""
+def test_entries_are_newest_first_also_within_a_day():
+    """SPEC §5: every event is listed, by date newest first, and a day's events newest first
+    too (the latest ledger entry on top: so a new event lands on the first page and leaves
+    the archive pages as they are, issue 9)."""
     entries = changelog_entries(_site(EVENTS))
-    assert [e.seq for e in entries] == [6, 7, 4, 5, 1, 2, 3]
+    assert [e.seq for e in entries] == [7, 6, 5, 4, 3, 2, 1]
     assert {e.kind_label for e in entries} == {"公示", "更正", "期满撤下", "撤回", "清单更新"}
 
 
@@ -100,14 +102,15 @@ def test_feed_has_absolute_links_and_stable_ids():
     feed = ET.fromstring(build_feed(_site(EVENTS), per_page=3).writeString("utf-8"))
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}title") for e in entries] == [
-        "更正 例医保罚〔2026〕01号：处罚内容", "公示期满撤下 例医保罚〔2026〕03号", HIDDEN_SUMMARY]
+        "公示期满撤下 例医保罚〔2026〕03号", "更正 例医保罚〔2026〕01号：处罚内容",
+        "撤下 例医保罚〔2026〕02号（已撤销）"]
     links = [e.find(f"{ATOM}link").get("href") for e in entries]
-    assert links == [SITE_URL + "cases/2026/2026-0001/", SITE_URL + "changelog/#e7",
-                     SITE_URL + "changelog/#e4"]
+    assert links == [SITE_URL + "changelog/#e7", SITE_URL + "cases/2026/2026-0001/",
+                     SITE_URL + "cases/2026/2026-0002/"]
     assert [e.findtext(f"{ATOM}id") for e in entries] == [
-        "tag:ybj.example.gov.cn,2026-04-09:/gongshi/ledger/6",
         "tag:ybj.example.gov.cn,2026-04-09:/gongshi/ledger/7",
-        "tag:ybj.example.gov.cn,2026-03-20:/gongshi/ledger/4"]
+        "tag:ybj.example.gov.cn,2026-04-09:/gongshi/ledger/6",
+        "tag:ybj.example.gov.cn,2026-03-20:/gongshi/ledger/5"]
     assert feed.findtext(f"{ATOM}updated") == "2026-04-09T00:00:00+08:00"
     assert entries[0].findtext(f"{ATOM}published") == "2026-04-09T00:00:00+08:00"
 
@@ -164,6 +167,26 @@ def test_changelog_pages_list_every_event_once(paged):
     assert re.findall(r'<tr id="e\d+".*?</tr>', oldest, re.S) == rows[-4:]
     assert 'rel="next"' not in oldest and "共" not in oldest  # no total: it would change daily
     assert '<link rel="alternate" type="application/atom+xml"' in first and "data-pagefind-body" not in first
+
+
+@pytest.mark.slow
+def test_a_new_event_leaves_the_archive_pages_alone(paged, tmp_path):
+    """Issue 9 (CDN purge stays small): a correction-sized change adds an event on the first
+    page; every archive page keeps its bytes, but the newest, which may link to a new one."""
+    root, content, settings, report = paged
+    edited = shutil.copytree(content, tmp_path / "content")
+    case = next((edited / "cases").rglob("2026-0021.md"))
+    case.write_text(case.read_text(encoding="utf-8").replace("期限30日", "期限20日"), encoding="utf-8")
+    again = build_site(edited, tmp_path / "site", report.as_of, settings=settings)
+    assert [e.kind for e in again.new_events] == ["updated"]
+
+    def archive(site):
+        return {p.parent.name: p.read_bytes() for p in (site / "changelog/page").glob("*/index.html")}
+
+    old, new = archive(root / "site"), archive(tmp_path / "site")
+    newest = max(old, key=int)
+    assert {k: v for k, v in old.items() if k != newest} == {k: new[k] for k in old if k != newest}
+    assert len(new) - len(old) <= 1
 
 
 @pytest.mark.slow

@@ -84,8 +84,9 @@ def _expired_records(events) -> set[str]:
 def changelog_entries(site: SiteData) -> list[Entry]:
     """Every ledger event of ``site`` as an :class:`Entry`, newest first.
 
-    Ordered by date, newest first; events of one day keep their ledger order
-    (seq), and a backdated import sits at its original date.  Events of
+    Ordered by date, newest first, and within a day newest first too (by ledger seq,
+    descending: a new event lands on the first page, see pages.paginate_stable); a
+    backdated import sits at its original date.  Events of
     records that are not public and not expired get :data:`HIDDEN_SUMMARY` instead
     of their summary (R-NOPUB, R-APPROVAL).  Empty ledger → [].
     """
@@ -98,7 +99,7 @@ def changelog_entries(site: SiteData) -> list[Entry]:
         entries.append(Entry(event.seq, event.date, event.kind,
                              KIND_LABELS.get(event.kind, event.kind),
                              event.summary if shown else HIDDEN_SUMMARY, url))
-    return sorted(entries, key=lambda e: (-e.date.toordinal(), e.seq))
+    return sorted(entries, key=lambda e: (-e.date.toordinal(), -e.seq))
 
 
 def _per_page(settings: dict) -> int:
