@@ -111,14 +111,15 @@ class Cache:
         self.salt = f"{CACHE_VERSION}:{salt}"
         self.data: dict = {}
         self._keys: dict[Path, set] = {}  # each file read → the keys it held
+        # The one-file form of a sharded cache (before issue 9's shards): read once, then removed.
+        self._legacy = Path(directory) / f"{name}.pickle" if directory and shards > 1 else None
         if not directory:
             self.files = []
         elif shards > 1:
             self.files = [Path(directory) / name / f"{i:02x}.pickle" for i in range(shards)]
         else:
             self.files = [Path(directory) / f"{name}.pickle"]
-        # A cache written before it had shards is read once, then saved in shards.
-        legacy = [Path(directory) / f"{name}.pickle"] if directory and shards > 1 else []
+        legacy = [self._legacy] if self._legacy else []
         for path in self.files if any(p.exists() for p in self.files) else legacy:
             if not path.exists():
                 continue
@@ -151,8 +152,8 @@ class Cache:
         if dirty:
             self.files[0].parent.mkdir(parents=True, exist_ok=True)
             _dump_elsewhere(dirty)
-        if self.shards > 1:  # the one-file form of this cache (before issue 9's shards)
-            self.files[0].parent.with_suffix(".pickle").unlink(missing_ok=True)
+        if self._legacy:
+            self._legacy.unlink(missing_ok=True)
 
 
 class TrackingDict(dict):

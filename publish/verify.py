@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import itertools
 import multiprocessing
 import re
 import zlib
@@ -228,13 +229,14 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     cut_re = _cut_re(matcher)
     large = [rel for rel, size in sizes.items()
              if size >= PIECE_MIN and cut_re is not None and _mode(rel) == "text"]
-    known_bytes = _known_results(trusted or {}, set(sizes) - set(large))
+    small = sizes.keys() - set(large)
+    known_bytes = _known_results(trusted or {}, small)
 
     def tasks():
         # Whole files first, largest first (so none is left alone at the end); meanwhile
         # (the pool takes tasks from a thread of its own) the large files are cut into
         # pieces, which then fill the workers evenly.
-        whole = sorted(set(sizes) - set(large) - set(known_bytes), key=lambda rel: (-sizes[rel], rel))
+        whole = sorted(small - known_bytes.keys(), key=lambda rel: (-sizes[rel], rel))
         yield from ((str(root), rel) for rel in whole)
         for rel in sorted(large):
             yield from _piece_tasks(str(root), rel, cut_re, clean, twins)
@@ -248,7 +250,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     finally:
         _STATE.clear()
     found: set[Finding] = set()
-    for rel, key, kinds, targets, mask in [*results, *known_bytes.values()]:
+    for rel, key, kinds, targets, mask in itertools.chain(results, known_bytes.values()):
         if targets is None:  # proven before, the same bytes: its proof and links as they were
             targets, mask = proven[key]
         where = twins[key] if rel in twins.get(key, ()) else [rel]  # a piece: every file it is in
@@ -270,15 +272,15 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
 
 def _known_results(trusted: dict[str, str], candidates: set[str]) -> dict[str, tuple]:
     """_scan_file's answer for each trusted file among ``candidates`` whose kept proof
-    still holds, made without reading it (needs _STATE set)."""
+    still holds, made without reading it, with that proof's links and sketch (needs
+    _STATE set)."""
     out = {}
     for rel in candidates & trusted.keys():
         key = (bytes.fromhex(trusted[rel]), _mode(rel))
-        entry = _STATE["proven"].get(key)
         if key[1] == "skip":
             out[rel] = (rel, key, [], "", 0)
-        elif entry is not None and _still_holds(entry):
-            out[rel] = (rel, key, [], None, None)
+        elif (entry := _STATE["proven"].get(key)) is not None and _still_holds(entry):
+            out[rel] = (rel, key, [], *entry)
     return out
 
 
