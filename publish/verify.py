@@ -29,7 +29,7 @@ from urllib.parse import unquote, urljoin
 
 import pipeline
 from pipeline.errors import LeakFound
-from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, sketch, text_forms
+from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, needs, sketch, text_forms
 from pipeline.pii import normalise_text
 
 from .deploy import list_files
@@ -157,7 +157,7 @@ def _proven(known: dict, matcher: LeakMatcher) -> tuple[dict, tuple[str, ...]]:
     return known["files"], tuple(sorted(k for k in matcher.keys if _value_digest(k) not in old))
 
 
-_STATE: dict = {}  # matcher, delta matcher, added values, proven files: shared with forked workers
+_STATE: dict = {}  # matcher, delta matcher, added values' needs, proven files: shared with forked workers
 
 
 def _read(root: str, rel: str, span: tuple[int, int] | tuple = ()) -> bytes:
@@ -171,7 +171,7 @@ def _read(root: str, rel: str, span: tuple[int, int] | tuple = ()) -> bytes:
 
 def _still_holds(entry: tuple) -> bool:
     """True if a kept proof (targets, sketch) still holds: no added value may be in its text."""
-    return not any(may_contain(entry[1], value) for value in _STATE["added"])
+    return not any(may_contain(entry[1], need) for need in _STATE["needs"])
 
 
 def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, int | None]:
@@ -221,7 +221,8 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     proven, added = _proven(known or {}, matcher)
     if known and not proven:
         known.clear()  # stale proofs (another verifier version): free them before scanning
-    _STATE.update(matcher=matcher, delta=matcher.restricted(added), added=added, proven=proven)
+    _STATE.update(matcher=matcher, delta=matcher.restricted(added), proven=proven,
+                  needs=[needs(value) for value in added])
     sizes = list_files(root, lambda entry: entry.stat().st_size)
     existing = set(sizes)
     clean: dict = {}

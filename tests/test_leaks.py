@@ -131,6 +131,18 @@ def test_sketch_rules_out_absent_values():
     assert may_contain(sketch(page), pii.canonical("大药房"))
 
 
+def test_sketch_rules_out_a_phone_number_on_a_page_full_of_numbers():
+    """Issue 9: a page of dates, amounts and 文号 holds nearly every pair of digits; its
+    sketch must still rule out a phone number it does not hold (with digit pairs it did
+    not, and a correction's new contact number rescanned half of a 100,000-result site)."""
+    numbers = "，".join(f"{2000 + i}年{i % 12 + 1}月{i % 28 + 1}日罚款{i * 7919 % 1000003}元" for i in range(200))
+    page = text_forms(f"<p>{numbers}</p>")[1]
+    assert {a + b for a in "0123456789" for b in "0123456789"} <= {
+        page[i:i + 2] for i in range(len(page) - 1)}  # every digit pair is there
+    assert not may_contain(sketch(page), pii.canonical("13904311234"))
+    assert may_contain(sketch(page), pii.canonical(page[5:16]))
+
+
 def test_restricted_matcher_finds_only_its_values():
     """Issue 9: a restricted matcher keeps the allow list and looks for its values only."""
     matcher = LeakMatcher(VALUES, ["13806360837"])
