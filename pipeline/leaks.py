@@ -293,7 +293,7 @@ def find_leaks(text: str, values: set[tuple[str, str]], allow: frozenset[str] = 
 SKETCH_CHAR_BITS = 2048
 SKETCH_GRAM = 4
 SKETCH_GRAM_BITS = 2039
-_ASCII_RUN_RE = re.compile("[0-9A-Z]{%d,}" % SKETCH_GRAM)
+_ASCII_RUN_RE = re.compile(f"[0-9A-Z]{{{SKETCH_GRAM},}}")
 _DIGIT_RE = re.compile("[0-9]")
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 import os
 import shutil
 
+import pytest
+
 from publish import incremental, search
 from tests.support import FIXTURE_CONTENT, build_site, copy_content
 
@@ -99,3 +101,22 @@ def test_redacted_cases_stand_in_fingerprints_by_their_cache_key():
     other = Rec("甲")  # equal, but not the object named: its repr decides, as without names
     assert incremental.page_fingerprints([Page("a/index.html", "case", {"case": other})], {}, theme,
                                          {id(case): (case, "<Case k1>")}) == plain
+
+
+def test_make_parent_makes_each_directory_once(tmp_path, monkeypatch):
+    """Issue 9: a page's directory costs one mkdir (100,000 case directories per
+    release), and none for the next page in it; missing parents are made too, an
+    existing directory is fine, a file in the way is an error."""
+    made: set[str] = set()
+    incremental.make_parent(str(tmp_path / "cases" / "2024" / "x" / "index.html"), made)
+    assert (tmp_path / "cases" / "2024" / "x").is_dir()
+    calls = []
+    real = os.mkdir
+    monkeypatch.setattr(os, "mkdir", lambda path, *a: (calls.append(path), real(path, *a))[1])
+    incremental.make_parent(str(tmp_path / "cases" / "2024" / "y" / "index.html"), made)
+    incremental.make_parent(str(tmp_path / "cases" / "2024" / "y" / "other.html"), made)
+    assert calls == [str(tmp_path / "cases" / "2024" / "y")]
+    incremental.make_parent(str(tmp_path / "cases" / "2024" / "y" / "index.html"), set())  # exists
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError):
+        incremental.make_parent(str(tmp_path / "file" / "d" / "e.html"), set())
