@@ -233,13 +233,17 @@ def to_csv(rows: Iterable[Mapping[str, str]], fields: Iterable[tuple[str, str]] 
 
 
 def to_json(rows: Iterable[Mapping[str, str]],
-            fields: Iterable[tuple[str, str]] | Iterable[str] | None = None) -> str:
+            fields: Iterable[tuple[str, str]] | Iterable[str] | None = None,
+            memo: dict[int, tuple[dict, str]] | None = None) -> str:
     """JSON array text, deterministic: field order kept, UTF-8 characters unescaped, indent 1.
 
     With ``fields``, rows are reduced to those columns (KeyError if one is missing).
+    ``memo``: {id(row): (row, its text)} shared by calls over the same, unchanged row
+    objects (today's full file and the history's base hold the same rows: issue 9); it
+    keeps each row alive, so no other row can take its id.
     """
     data = _project(rows, _names(fields)) if fields is not None else [dict(r) for r in rows]
-    return _json_rows(data) + "\n"
+    return _json_rows(data, {} if memo is None else memo) + "\n"
 
 
 # Flat rows of these types are written by json's C encoder with the separators the indented
@@ -248,19 +252,24 @@ _FLAT = frozenset({str, int, float, bool, type(None)})
 _FIELD_SEPARATORS = (",\n  ", ": ")
 
 
-def _json_rows(rows: list[dict]) -> str:
+def _json_rows(rows: list[dict], memo: dict[int, tuple[dict, str]]) -> str:
     """``json.dumps(rows, ensure_ascii=False, indent=1)``, byte for byte.
 
     json's indenting encoder is pure Python (100,000 rows took seconds, issue 9); a flat
     row (no list or mapping inside) is encoded by the C encoder with the separators that
-    encoder would use, then framed.  A list with any other row goes to json.dumps.
+    encoder would use, then framed, and kept in ``memo`` by id.  A list with any other
+    row goes to json.dumps.
     """
     parts = []
     for row in rows:
-        if not _FLAT.issuperset(map(type, row.values())):
-            return json.dumps(rows, ensure_ascii=False, indent=1)
-        inner = json.dumps(row, ensure_ascii=False, separators=_FIELD_SEPARATORS)[1:-1]
-        parts.append(f" {{\n  {inner}\n }}" if row else " {}")
+        kept, part = memo.get(id(row), (None, ""))
+        if kept is not row:
+            if not _FLAT.issuperset(map(type, row.values())):
+                return json.dumps(rows, ensure_ascii=False, indent=1)
+            inner = json.dumps(row, ensure_ascii=False, separators=_FIELD_SEPARATORS)[1:-1]
+            part = f" {{\n  {inner}\n }}" if row else " {}"
+            memo[id(row)] = (row, part)
+        parts.append(part)
     return "[\n" + ",\n".join(parts) + "\n]" if parts else "[]"
 
 

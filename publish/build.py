@@ -159,9 +159,10 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         settings = settings or load_settings()
-        # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
-        pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
-                           dict(settings, GONGSHI_PREPARED=prepared))
+        with _stage(prepared.report, "plan", progress):
+            # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
+            pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
+                               dict(settings, GONGSHI_PREPARED=prepared))
         prepared.report.pages = len(pages)
         shared = _globals(prepared.site)
         with _stage(prepared.report, "render", progress):

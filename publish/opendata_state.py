@@ -239,7 +239,7 @@ def published_history(history: History, rows: Iterable[Mapping[str, str]]) -> tu
     "removed": [keys]} in the shape ``pipeline.opendata.apply_delta`` takes.
     Rows are sorted like ``open_rows``; a key not in ``rows`` shows as ``stub``.
     """
-    today = {row[KEY]: dict(row) for row in rows}
+    today = {row[KEY]: row for row in rows}  # the same objects: encoded once (to_json's memo)
 
     def show(keys: Iterable[str]) -> list[dict]:
         return sorted((today.get(k) or stub(k) for k in keys), key=_order)

@@ -170,6 +170,22 @@ def test_json_keeps_order_and_chinese():
     assert list(json.loads(to_json(rows, ["决定日期", KEY]))[0]) == ["决定日期", KEY]
 
 
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=5), st.text(max_size=5)), max_size=6), st.data())
+def test_json_memo_changes_no_byte(pairs, data):
+    """Issue 9: rows shared by two files (today's and the base) are encoded once; the
+    text is byte for byte what json.dumps writes, also for rows projected to other
+    columns (new objects each call, whose ids a memo must not confuse)."""
+    rows = [{"a": a, "b": b, "c": a + b} for a, b in pairs]
+    memo: dict = {}
+    other = data.draw(st.lists(st.sampled_from(rows), max_size=6)) if rows else []
+    for subset, fields in ((rows, ["a", "b", "c"]), (other, ["a", "b", "c"]),
+                           (rows, ["b", "a"]), (other, ["c"]), (rows, ["b", "a"])):
+        text = to_json(subset, fields, memo)  # before any other dict takes the freed ids
+        projected = [{f: r[f] for f in fields} for r in subset]
+        assert text == json.dumps(projected, ensure_ascii=False, indent=1) + "\n"
+
 def _row(key, date, value):
     return {KEY: key, "决定日期": date, "值": value}
 

@@ -110,14 +110,16 @@ def files(data: Export, as_of) -> Iterator[tuple[str, bytes]]:
     text and again as bytes, were the build's largest allocation).
     """
     base, deltas = published_history(data.history, data.rows)
-    results_json = to_json(data.rows, RESULT_FIELDS).encode("utf-8")
+    memo: dict = {}  # the base holds today's row objects: each is encoded once
+    results_json = to_json(data.rows, RESULT_FIELDS, memo).encode("utf-8")
     full_sha256 = hashlib.sha256(results_json).hexdigest()
     yield "data/results.json", results_json
     del results_json
+    yield "data/delta/base.json", to_json(base, RESULT_FIELDS, memo).encode("utf-8")
+    del memo
     yield "data/results.csv", to_csv(_cells(data.rows), RESULT_FIELDS).encode("utf-8")
     yield "data/penalties.csv", to_csv(_cells(data.penalties), PENALTY_FIELDS).encode("utf-8")
     yield "data/penalties.json", to_json(data.penalties, PENALTY_FIELDS).encode("utf-8")
-    yield "data/delta/base.json", to_json(base, RESULT_FIELDS).encode("utf-8")
     for delta in deltas:
         yield f"data/delta/{delta['date']}.json", _dump(delta).encode("utf-8")
     yield "data/delta/index.json", _dump({
