@@ -80,6 +80,7 @@ class WorkCalendar:
             raise ContentInvalid(problems)
         self._library = _library_years()
         self._years: dict[int, _Year] = {}
+        self._spans: dict[tuple[int, int], int] = {}  # working days of the years in range(a, b)
 
     def known_years(self) -> set[int]:
         """Every year with a schedule: the library's years plus the supplied ones."""
@@ -133,7 +134,10 @@ class WorkCalendar:
         """
         if end <= start:
             return 0
-        total = sum(len(self._year(y).days) for y in range(start.year, end.year))
+        span = (start.year, end.year)
+        total = self._spans.get(span)
+        if total is None:  # once per pair of years (100,000 results: seconds otherwise)
+            total = self._spans[span] = sum(len(self._year(y).days) for y in range(*span))
         return total + self._year(end.year).rank(end) - self._year(start.year).rank(start)
 
     def add_workdays(self, start: dt.date, n: int) -> dt.date:

@@ -226,3 +226,15 @@ def test_packed_link_targets_read_back_as_they_were():
                     (("x\0y", "x\0y"), ("z", "z"))]:
         assert _unpack(_pack(targets)) == targets
     assert isinstance(_pack((("a/", "a/index.html"),)), str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab.", min_size=1, max_size=5).filter(lambda n: n != "."),
+                min_size=1, max_size=3))
+def test_a_files_mode_comes_from_its_suffix_as_pathlib_reads_it(parts):
+    """R-PII, issue 9: the verifier reads suffixes without path objects; it must read
+    the same suffix pathlib does ("x." and ".x" have none), or a file could be skipped.
+    (Paths as a directory listing gives them: no empty or "." parts.)"""
+    from pathlib import PurePosixPath
+    rel = "/".join(parts)
+    assert verify._suffix(rel) == PurePosixPath(rel).suffix
