@@ -157,10 +157,18 @@ def parse_stats(output: str) -> dict[str, int]:
 def _bundle_bytes(bundle: Path, nested: set[str]) -> int:
     """Bytes of the index files (meta, index, filter, fragment) of one bundle."""
     total = 0
-    for path in bundle.rglob("*"):
-        rel = path.relative_to(bundle).parts
-        if path.is_file() and rel[0] not in nested and path.suffix.startswith(".pf_"):
-            total += path.stat().st_size
+    with os.scandir(bundle) as entries:  # the nested bundles' folders are not entered
+        for entry in entries:
+            if entry.name in nested:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                sizes = list_files(entry.path, lambda e: e.stat().st_size)
+            elif entry.is_file():
+                sizes = {entry.name: entry.stat().st_size}
+            else:
+                continue
+            total += sum(size for rel, size in sizes.items()
+                         if os.path.splitext(rel)[1].startswith(".pf_"))
     return total
 
 

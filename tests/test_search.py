@@ -359,3 +359,19 @@ def test_bundles_hold_only_what_the_search_page_loads(fixture_site):
         if bundle.is_dir() and bundle.name.isdigit():
             files = {p.name for p in bundle.iterdir() if p.is_file()}
             assert files - {"pagefind-entry.json"} == {p.name for p in bundle.glob("*.pf_meta")}
+
+
+def test_bundle_bytes_count_its_index_files_only(tmp_path):
+    """Issue 9: a bundle's index size counts its .pf_* files at any depth, not the
+    bundles nested in its folder nor other files (read without entering those)."""
+    (tmp_path / "index").mkdir()
+    (tmp_path / "fragment").mkdir()
+    (tmp_path / "2024-03" / "index").mkdir(parents=True)
+    (tmp_path / "pagefind-entry.json").write_bytes(b"x" * 7)
+    (tmp_path / "pagefind.js").write_bytes(b"x" * 11)
+    (tmp_path / "pagefind.en_1.pf_meta").write_bytes(b"x" * 3)
+    (tmp_path / "index" / "en_2.pf_index").write_bytes(b"x" * 5)
+    (tmp_path / "fragment" / "en_3.pf_fragment").write_bytes(b"x" * 13)
+    (tmp_path / "2024-03" / "index" / "en_4.pf_index").write_bytes(b"x" * 100)
+    assert search._bundle_bytes(tmp_path, {"2024-03"}) == 3 + 5 + 13
+    assert search._bundle_bytes(tmp_path, set()) == 3 + 5 + 13 + 100
