@@ -151,5 +151,9 @@ _load_command_modules()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: one command, then the process ends, so what each
+    stage leaves alive may stay frozen out of the cycle collector (publish.heap)."""
+    from publish.heap import keep_survivors_frozen
+
+    keep_survivors_frozen()
     sys.exit(cli(prog_name="gongshi"))  # noqa: RET503

@@ -29,7 +29,7 @@ from pipeline.load import LEDGER_NAME, load_content
 from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
-from . import incremental, pelican_plugin
+from . import heap, incremental, pelican_plugin
 from .cache import (
     SHARDS,
     VALIDATION_CODE,
@@ -81,20 +81,18 @@ class Prepared:
     identities: dict = field(default_factory=dict)  # records named without repr (page fingerprints)
 
 
-def _stage(report: BuildReport, name: str, progress):
-    """Context helper: time a stage and announce it."""
-
-    class _Timer:
-        def __enter__(self):
-            if progress:
-                progress(f"{name} …")
-            self.start = time.perf_counter()
-
-        def __exit__(self, *exc):
-            report.timings[name] = round(time.perf_counter() - self.start, 3)
-            return False
-
-    return _Timer()
+@contextlib.contextmanager
+def timed_stage(report: BuildReport, name: str, progress):
+    """Time a stage (``report.timings[name]``) and announce it; the objects it leaves
+    alive are settled out of the cycle collector's way (publish.heap)."""
+    if progress:
+        progress(f"{name} …")
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.timings[name] = round(time.perf_counter() - start, 3)
+        heap.settle()
 
 
 def prepare(content_dir: Path, as_of: dt.date, progress=None,
@@ -107,7 +105,7 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
     from .assemble import assemble  # late import: assemble pulls in every stage
 
     report = BuildReport(as_of=as_of)
-    with _stage(report, "load", progress):
+    with timed_stage(report, "load", progress):
         # Case files validated before are not even parsed (issue 9); the others' parses
         # are cached by content too.
         case_cache = Cache(cache_dir, "validated", code_version(VALIDATION_CODE), shards=SHARDS)
@@ -116,14 +114,14 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         raw = load_content(Path(content_dir), seen, known)
         parse_cache.save(seen.used_entries(), content_keyed=True)
         del seen, parse_cache  # ``raw`` holds what validation needs
-    with _stage(report, "validate", progress):
+    with timed_stage(report, "validate", progress):
         try:
             content = validate_content(raw, as_of, known)
         finally:  # the files that passed are kept even when another one did not
             case_cache.save(known.used_entries(), content_keyed=True)
     ledger_text = raw.ledger_text
     del raw  # the parsed source files: the validated records replace them (memory, issue 9)
-    with _stage(report, "approval", progress):
+    with timed_stage(report, "approval", progress):
         cases, held = gate_cases(content.cases)
         lists, list_held = gate_lists(content.lists)
         report.held += held + list_held
@@ -131,7 +129,7 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
     # Every validated case is in ``known`` under its file's key: no case is hashed by repr.
     per_case = CaseCaches(cache_dir, workers, origins=known.used_entries(),
                           origin_version=case_cache.salt)
-    prepared = assemble(content, cases, lists, ledger_text, report, progress, _stage,
+    prepared = assemble(content, cases, lists, ledger_text, report, progress, timed_stage,
                         redact=per_case.redact, personal=per_case.personal_values,
                         content_hash=per_case.public_hash,
                         read_ledger=functools.partial(parse_ledger_cached, cache_dir=cache_dir))
@@ -159,13 +157,13 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         settings = settings or load_settings()
-        with _stage(prepared.report, "plan", progress):
+        with timed_stage(prepared.report, "plan", progress):
             # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
             pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
                                dict(settings, GONGSHI_PREPARED=prepared))
         prepared.report.pages = len(pages)
         shared = _globals(prepared.site)
-        with _stage(prepared.report, "render", progress):
+        with timed_stage(prepared.report, "render", progress):
             fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]),
                                                          prepared.identities)
             todo = incremental.reuse_unchanged(pages, fingerprints, previous, staging)
@@ -178,7 +176,7 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         # unchanged (the search index per year): they get the old tree, the fingerprints
         # and the pages hard-linked from it.
         finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous, GONGSHI_REUSED=reused,
-                                            GONGSHI_FINGERPRINTS=fingerprints), progress, _stage)
+                                            GONGSHI_FINGERPRINTS=fingerprints), progress, timed_stage)
         _swap_into_place(staging, output_dir)
         incremental.save_manifest(output_dir, fingerprints)
     except BaseException:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.ledger import Event, parse_ledger, verified_text
 
+from . import heap
 from .settings import PROJECT_ROOT
 
 # Bump when the shape of cached values changes.
@@ -47,16 +48,15 @@ def _load_pickle(path: Path):
 
     It rescanned every object unpickled so far, doubling the time to read 100,000 cases,
     and then walked them all once more through its young generations (issue 9).  The
-    new objects go straight to the oldest generation instead (freeze, then unfreeze);
-    cached values hold no reference cycles, so nothing is missed."""
+    new objects skip them instead (publish.heap.settle); cached values hold no
+    reference cycles, so nothing is missed."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         with path.open("rb") as f:
             return pickle.load(f)
     finally:
-        gc.freeze()
-        gc.unfreeze()
+        heap.settle()
         if collecting:
             gc.enable()
 

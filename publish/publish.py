@@ -3,16 +3,15 @@
 prepare (load → validate → approval → redact → ledger/retention) → render into a
 staging release (Pelican → search index → verify) → manifest, 410 markers and
 purge list → rename to ``releases/<name>`` → switch ``current`` → write the
-ledger → prune old releases → purge the CDN.
+ledger → purge the CDN → prune old releases.
 
 Nothing the public sees changes before the switch; the ledger is written only
 after it (so a failed run records no publication that did not happen), and the
-CDN purge runs last (its failure is reported and retried, never undoes a deploy).
+CDN purge follows (its failure is reported and retried, never undoes a deploy).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import shutil
 import time
@@ -24,7 +23,15 @@ from pipeline.errors import DeployFailed, GongshiError
 from pipeline.load import LEDGER_NAME
 
 from . import cdn, deploy
-from .build import BuildReport, Prepared, prepare, render, write_ledger, write_state_files
+from .build import (
+    BuildReport,
+    Prepared,
+    prepare,
+    render,
+    timed_stage,
+    write_ledger,
+    write_state_files,
+)
 from .lock import publish_lock
 from .pages import case_url
 from .settings import load_settings
@@ -74,19 +81,22 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
         report = prepared.report
         previous = deploy.current_release(root)
         release, changed, removed = _build_release(prepared, root, previous, settings, progress)
-        with _timed(report, "switch", progress):
+        with timed_stage(report, "switch", progress):
             deploy.switch_current(root, release)
         live_after = time.perf_counter() - started
         report.output = release / deploy.SITE
-        with _timed(report, "write-ledger", progress):
+        with timed_stage(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
         result = PublishResult(report, release.name, previous.name if previous else None,
                                changed=changed, removed=removed, cleaned=cleaned,
                                live_after=live_after)
-        result.pruned = deploy.prune_releases(root, settings["KEEP_RELEASES"])
-        with _timed(report, "purge", progress):
+        with timed_stage(report, "purge", progress):
             result.purge = cdn.purge(root, cdn.read_url_file(release / cdn.PURGE_LIST),
                                      settings.get("PURGE_COMMAND"))
+        # Last: deleting an old release's 200,000 files takes half a minute at 100,000
+        # cases, and the CDN should not serve the old page meanwhile (issue 9).
+        with timed_stage(report, "prune", progress):
+            result.pruned = deploy.prune_releases(root, settings["KEEP_RELEASES"])
     result.duration = time.perf_counter() - started
     return result
 
@@ -105,7 +115,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         known = {"previous": previous, "files": live_files, "linked": None}
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
                previous=previous / deploy.SITE if previous else None)
-        with _timed(report, "release", progress):
+        with timed_stage(report, "release", progress):
             site = staging / deploy.SITE
             linked = known["linked"]  # listed by the verifier; nothing was linked in since
             if linked is None:
@@ -267,17 +277,6 @@ def _reflected(case, change: dict) -> bool:
         return " ".join(str(text).split())
 
     return norm(value) == norm(change.get("new", ""))
-
-
-@contextlib.contextmanager
-def _timed(report: BuildReport, name: str, progress: Callable | None):
-    if progress:
-        progress(f"{name} …")
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        report.timings[name] = round(time.perf_counter() - start, 3)
 
 
 def format_result(result: PublishResult) -> str:

@@ -131,6 +131,22 @@ def test_same_content_same_bytes_and_old_releases_pruned(two_releases, tmp_path)
     assert [r.name for r in deploy.list_releases(root)] == [two_releases["second"].release, again.release]
 
 
+def test_the_cdn_is_purged_before_old_releases_are_pruned(two_releases, tmp_path):
+    """SPEC §7 CDN, issue 9: the purge follows the switch at once; deleting an old release
+    (200,000 files at 100,000 cases, half a minute) comes after it."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    (root / cdn.PENDING).write_text("https://ybj.ceshi.gov.cn/gongshi/\n")  # a purge to send
+    seen = tmp_path / "releases-at-purge.json"
+    script = ("import json, os, sys\n"
+              f"json.dump(sorted(os.listdir({str(deploy.releases_dir(root))!r})), open({str(seen)!r}, 'w'))\n")
+    again = publish(content, root, FIXTURE_AS_OF,
+                    load_settings(KEEP_RELEASES=1, PURGE_COMMAND=[sys.executable, "-c", script]))
+    assert again.purge.ok and again.pruned == [two_releases["first"].release, two_releases["second"].release]
+    assert two_releases["first"].release in json.loads(seen.read_text())  # not yet pruned
+    assert list(again.report.timings)[-2:] == ["purge", "prune"]
+
+
 def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases, tmp_path, monkeypatch):
     """R-PII, issue 9: the verifier still proves every file, but a file hard-linked from
     the live release takes its digest from that release's manifest and its proof from the
