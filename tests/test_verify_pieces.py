@@ -10,11 +10,12 @@ exactly what the whole file reports.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.leaks import LeakMatcher
@@ -137,6 +138,20 @@ def test_pieces_find_what_the_whole_file_finds(tokens):
             mp.setattr(verify, "PIECE_SPREAD", 1)  # cut at every candidate place
             pieced = scan_site(root, SECRETS)
     assert pieced == whole
+
+
+@given(st.lists(st.sampled_from(['"', ">", "}", "\r", "\n", " ", "<", "{", "[", "]", "a", "，",
+                                 '"\r\n', '>\n', '}\r\n ', "\n ", "\r\n"]), max_size=60),
+       st.sets(st.sampled_from(verify.CUT_CHARS), min_size=1))
+@example(chars=["\n", "<", '"'], cut_chars={'"'})  # a line break first: nothing before it
+@example(chars=["\r\n", "<", '"'], cut_chars={'"'})
+def test_cut_points_are_each_cut_character_that_ends_a_line_before_a_value(chars, cut_chars):
+    """Where a cut may fall, by its definition (one regex over the cut characters); the
+    verifier finds them from the line breaks instead (issue 9: 3x faster)."""
+    blob = "".join(chars).encode()
+    safe = "".join(sorted(cut_chars)).encode()
+    definition = re.compile(b"[" + re.escape(safe) + rb"""](?=\r?\n ?["<{}\[\]])""")
+    assert list(verify._cut_points(blob, safe)) == [m.end() for m in definition.finditer(blob)]
 
 
 def test_built_site_proven_in_pieces_is_the_same_site(tmp_path, monkeypatch, fixture_site):
