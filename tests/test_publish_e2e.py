@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -158,12 +159,16 @@ def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases,
     reads: list[str] = []
     real = verify._read
     monkeypatch.setattr(verify, "_read", lambda site, rel, *span: reads.append(rel) or real(site, rel, *span))
+    stats: list[str] = []  # nor even stat'ed
+    monkeypatch.setattr(verify, "os", types.SimpleNamespace(
+        path=os.path, stat=lambda path: stats.append(Path(path).name) or os.stat(path)))
     previous = deploy.current_release(root)
     result = publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=1))
     site = deploy.releases_dir(root) / result.release / deploy.SITE
     linked = deploy.linked_files(site, previous)
     files = deploy.hash_tree(site)
     assert len(linked) > len(files) / 2 and not linked & set(reads)
+    assert stats and len(stats) <= len(files) - len(linked)
     assert f"{UNTOUCHED_CASE}index.html" in reads and set(files) - linked <= set(reads)
     full = prepare(content, FIXTURE_AS_OF)  # no cache: every file read and scanned
     assert verify.scan_site(site, full.secrets, bureau_allow_list(full.content)) == []
