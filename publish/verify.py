@@ -183,6 +183,13 @@ def _still_holds(entry: tuple) -> bool:
     return not any(may_contain(entry[1], need) for need in _STATE["needs"])
 
 
+def _proof_key(digest: bytes, mode: str, rel: str) -> tuple:
+    """What a proof is kept under: the bytes and how they are read, and for a page also
+    where it stands: its link targets are resolved from its path, so the same bytes
+    elsewhere have other targets."""
+    return (digest, mode, rel) if mode == "html" else (digest, mode)
+
+
 def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, int | None]:
     """(rel, cache key, leak kinds, link targets packed by _pack, sketch) of one file,
     or of the piece (root, rel, start, end) of a large one.  A file whose proof still
@@ -191,7 +198,7 @@ def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, 
     root, rel, *span = args
     blob = _read(root, rel, span)
     mode = _mode(rel)
-    key = (hashlib.sha256(blob).digest(), mode)
+    key = _proof_key(hashlib.sha256(blob).digest(), mode, rel)
     if mode == "skip":
         return rel, key, [], "", 0
     entry = _STATE["proven"].get(key)
@@ -287,7 +294,7 @@ def _known_results(trusted: dict[str, str], candidates: set[str]) -> dict[str, t
     _STATE set)."""
     out = {}
     for rel in candidates & trusted.keys():
-        key = (bytes.fromhex(trusted[rel]), _mode(rel))
+        key = _proof_key(bytes.fromhex(trusted[rel]), _mode(rel), rel)
         if key[1] == "skip":
             out[rel] = (rel, key, [], "", 0)
         elif (entry := _STATE["proven"].get(key)) is not None and _still_holds(entry):

@@ -167,6 +167,17 @@ def test_same_bytes_read_another_way_are_scanned(tmp_path):
         ("p.html", "name"), ("p.html", "mobile"), ("p.html", "email")}
 
 
+def test_same_page_in_two_places_keeps_the_links_of_each(tmp_path):
+    """Broken links: a page's link targets depend on where it stands, so the same bytes
+    in two directories are two proofs, in the run that proves them and in the next."""
+    page = PAGE.format("同一页面")  # links to b.html beside it
+    root = _site(tmp_path, {"x/p.html": page, "x/b.html": "<p>b</p>", "y/p.html": page})
+    known: dict = {}
+    first = scan_site(root, SECRETS, BUREAU, known=known)
+    assert [(f.path, f.kind) for f in first] == [("y/p.html", "broken_link:b.html")]
+    assert scan_site(root, SECRETS, BUREAU, known=known) == first
+
+
 def test_cache_holds_no_personal_value(tmp_path):
     """R-PII: the cache keeps hashes of the values, never the values themselves."""
     root = _clean_site(tmp_path)
