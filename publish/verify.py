@@ -30,7 +30,7 @@ from urllib.parse import unquote, urljoin
 
 import pipeline
 from pipeline.errors import LeakFound
-from pipeline.leaks import LeakMatcher, compile_leak_matcher, may_contain, needs, sketch, text_forms
+from pipeline.leaks import LeakMatcher, compile_leak_matcher, needs, sketch, text_forms
 from pipeline.pii import normalise_text
 
 from .deploy import list_files
@@ -179,8 +179,13 @@ def _read(root: str, rel: str, span: tuple[int, int] | tuple = ()) -> bytes:
 
 
 def _still_holds(entry: tuple) -> bool:
-    """True if a kept proof (targets, sketch) still holds: no added value may be in its text."""
-    return not any(may_contain(entry[1], need) for need in _STATE["needs"])
+    """True if a kept proof (targets, sketch) still holds: no added value may be in its text
+    (pipeline.leaks.may_contain, written out: it runs for each of 210,000 trusted files)."""
+    mask = entry[1]
+    for need in _STATE["needs"]:
+        if mask & need == need:
+            return False
+    return True
 
 
 def _proof_key(digest: bytes, mode: str, rel: str) -> tuple:
