@@ -325,8 +325,9 @@ def needs(value: str) -> int:
     return _as_int(_bits(value))
 
 
-def may_contain(mask: int, value: str | int) -> bool:
+def may_contain(mask: int, value: str) -> bool:
     """False only if a text with sketch ``mask`` cannot contain canonical ``value``
-    (or the value whose :func:`needs` it is: computed once, checked with one AND)."""
-    need = needs(value) if isinstance(value, str) else value
+    (one AND with the value's :func:`needs`; a caller checking many sketches computes
+    those once)."""
+    need = needs(value)
     return mask & need == need
