@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -90,14 +91,19 @@ def list_files(root: Path, what: Callable[[os.DirEntry], T]) -> dict[str, T]:
     return out
 
 
-def _file_inodes(site: Path) -> dict[str, int]:
+def file_inodes(site: Path) -> dict[str, int]:
     """{relative posix path: inode} of every file under ``site``: no stat per file."""
     return list_files(site, os.DirEntry.inode)
 
 
-def linked_files(site: Path, previous: Path | None) -> frozenset[str]:
+def linked_files(site: Path, previous: Path | None, inodes: dict[str, int] | None = None,
+                 old_inodes: dict[str, int] | None = None) -> frozenset[str]:
     """The files of ``site`` that ARE the sealed release ``previous``'s file at the same
-    path: hard links to the same inode, as unchanged pages and search bundles are."""
+    path: hard links to the same inode, as unchanged pages and search bundles are.
+
+    ``inodes``: file_inodes(site), ``old_inodes``: that of ``previous``'s site (e.g. from
+    load_inodes), each when the caller has it; the tree is walked otherwise.
+    """
     if previous is None:
         return frozenset()
     old_site = Path(previous) / SITE
@@ -106,27 +112,67 @@ def linked_files(site: Path, previous: Path | None) -> frozenset[str]:
             return frozenset()
     except OSError:
         return frozenset()
-    old = _file_inodes(old_site)
-    return frozenset(rel for rel, inode in _file_inodes(site).items() if old.get(rel) == inode)
+    old = file_inodes(old_site) if old_inodes is None else old_inodes
+    new = file_inodes(site) if inodes is None else inodes
+    return frozenset(rel for rel, inode in new.items() if old.get(rel) == inode)
+
+
+# The inodes of the newest release's files, kept from the run that listed them: a sealed
+# release never changes, so the next run need not walk its 200,000 files again (issue 9).
+INODES_FILE = "release-inodes.pickle"
+
+
+def _site_identity(release: Path) -> tuple:
+    """What names one release's site directory on disk: its device, inode and ctime.  A
+    release copied or restored into place has a new directory (new inode, new ctime)."""
+    st = os.stat(Path(release) / SITE)
+    return (Path(release).name, st.st_dev, st.st_ino, st.st_ctime_ns)
+
+
+def save_inodes(cache_dir: Path, release: Path, inodes: dict[str, int]) -> None:
+    """Keep ``inodes`` (file_inodes of ``release``'s site) for the next run's load_inodes."""
+    path = Path(cache_dir) / INODES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((_site_identity(release), inodes), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def load_inodes(cache_dir: Path, release: Path | None) -> dict[str, int] | None:
+    """The inodes save_inodes kept for ``release``, or None when none were kept for this
+    very directory (another release, a copy, an unreadable file): the caller walks it."""
+    if release is None:
+        return None
+    try:
+        with open(Path(cache_dir) / INODES_FILE, "rb") as fh:
+            identity, inodes = pickle.load(fh)
+        if identity == _site_identity(release) and isinstance(inodes, dict):
+            return inodes
+    except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
+        pass
+    return None
 
 
 def hash_tree(site: Path, previous: Path | None = None,
               old_files: dict[str, str] | None = None,
-              linked: frozenset[str] | None = None) -> dict[str, str]:
+              linked: frozenset[str] | None = None,
+              inodes: dict[str, int] | None = None) -> dict[str, str]:
     """{relative posix path: sha256} of every file under ``site``, sorted by path.
 
     With ``previous`` (a sealed release), a file that IS that release's file at the same
     path (see linked_files) takes its digest from that release's manifest instead of
     being read again: one inode has one content, and sealed releases are never written
     to.  ``old_files``: that manifest's ``files``; ``linked``: linked_files(site,
-    previous); each when the caller has them already.
+    previous); ``inodes``: file_inodes(site); each when the caller has them already.
     """
     site = Path(site)
     old = _old_files(previous, old_files)
+    inodes = file_inodes(site) if inodes is None else inodes
     if linked is None:
-        linked = linked_files(site, previous) if old else frozenset()
+        linked = linked_files(site, previous, inodes) if old else frozenset()
     return {rel: old[rel] if rel in linked and rel in old else file_sha256(site / rel)
-            for rel in sorted(_file_inodes(site))}
+            for rel in sorted(inodes)}
 
 
 def tree_digest(files: dict[str, str]) -> str:

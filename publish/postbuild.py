@@ -41,18 +41,26 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage) -> None:
         # a grown secret set (a correction's applicant) rescans only for the new values.
         cache = Cache(prepared.cache_dir, "verified", "proof")
         known = dict(cache.data)
+        # One listing of the finished tree serves the verifier and the release manifest.
+        inodes = deploy.file_inodes(out)
+        release = settings.get("GONGSHI_RELEASE")
         verify_site(out, prepared.secrets, allow, known=known,
                     workers=int(settings.get("BUILD_WORKERS", 1)),
-                    trusted=_trusted(out, settings.get("GONGSHI_RELEASE")))
+                    trusted=_trusted(out, inodes, release), files=inodes.keys())
         cache.save(known)
 
 
-def _trusted(out: Path, release: dict | None) -> dict[str, str]:
-    """{path: sha256} of the files of ``out`` that are hard links of the live release's
-    (publish passes GONGSHI_RELEASE = {"previous": release dir, "files": its manifest's
-    digests}); the set of linked paths is left in it for the release step."""
-    if not release or release.get("previous") is None:
+def _trusted(out: Path, inodes: dict[str, int], release: dict | None) -> dict[str, str]:
+    """{path: sha256} of the files of ``out`` (listed in ``inodes``) that are hard links
+    of the live release's (publish passes GONGSHI_RELEASE = {"previous": release dir,
+    "files": its manifest's digests, "old_inodes": that release's inodes if kept}); the
+    listing and the set of linked paths are left in it for the release step."""
+    if not release:
         return {}
-    release["linked"] = linked = deploy.linked_files(out, release["previous"])
+    release["inodes"] = inodes
+    if release.get("previous") is None:
+        return {}
+    release["linked"] = linked = deploy.linked_files(out, release["previous"], inodes,
+                                                     release.get("old_inodes"))
     files = release["files"]
     return {rel: files[rel] for rel in linked if rel in files}

@@ -80,10 +80,12 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
             check(prepared)
         report = prepared.report
         previous = deploy.current_release(root)
-        release, changed, removed = _build_release(prepared, root, previous, settings, progress)
+        release, changed, removed, inodes = _build_release(prepared, root, previous, settings, progress)
         with timed_stage(report, "switch", progress):
             deploy.switch_current(root, release)
         live_after = time.perf_counter() - started
+        with timed_stage(report, "keep-inodes", progress):  # for the next run: see _build_release
+            deploy.save_inodes(root / CACHE_DIR, release, inodes)
         report.output = release / deploy.SITE
         with timed_stage(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
@@ -102,9 +104,9 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
 
 
 def _build_release(prepared: Prepared, root: Path, previous: Path | None, settings: dict,
-                   progress: Callable | None) -> tuple[Path, list[str], list[str]]:
-    """Render and seal a release in a staging dir; returns its final path (not yet live)
-    and the URLs changed and removed since ``previous``."""
+                   progress: Callable | None) -> tuple[Path, list[str], list[str], dict[str, int]]:
+    """Render and seal a release in a staging dir; returns its final path (not yet live),
+    the URLs changed and removed since ``previous``, and its site's {file: inode}."""
     staging = deploy.new_staging(root)
     report = prepared.report
     try:
@@ -112,15 +114,21 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         live_files = live.get("files", {})
         # Pages unchanged since the live release are hard-linked from it, and the verifier
         # takes the digests of such links from its manifest instead of reading them (issue 9).
-        known = {"previous": previous, "files": live_files, "linked": None}
+        # Which files are such links is told by their inodes: the live release's were kept
+        # by the run that made it (a walk of its 200,000 files saved), the new site's are
+        # listed once, by the verifier, for the verifier and the manifest.
+        known = {"previous": previous, "files": live_files, "linked": None, "inodes": None,
+                 "old_inodes": deploy.load_inodes(root / CACHE_DIR, previous)}
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
                previous=previous / deploy.SITE if previous else None)
         with timed_stage(report, "release", progress):
             site = staging / deploy.SITE
-            linked = known["linked"]  # listed by the verifier; nothing was linked in since
+            # Listed by the verifier: nothing is written into the site after it.
+            inodes = known["inodes"] if known["inodes"] is not None else deploy.file_inodes(site)
+            linked = known["linked"]
             if linked is None:
-                linked = deploy.linked_files(site, previous)
-            files = deploy.hash_tree(site, previous, live_files, linked)
+                linked = deploy.linked_files(site, previous, inodes, known["old_inodes"])
+            files = deploy.hash_tree(site, previous, live_files, linked, inodes)
             deploy.keep_unchanged_mtimes(site, files, previous, live_files, linked)
             deploy.write_gone_markers(staging, report.gone_urls)
             manifest = _manifest(prepared, files)
@@ -129,7 +137,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
                                                             manifest["base_url"]))
             deploy.write_manifest(staging, manifest)  # last: it marks the release complete
             name = deploy.release_name(manifest["digest"])
-            return deploy.finalize_release(staging, name), changed, removed
+            return deploy.finalize_release(staging, name), changed, removed, inodes
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin
@@ -222,7 +223,8 @@ def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, 
 
 def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
               check_links: bool = True, known: dict | None = None,
-              workers: int = 1, trusted: dict[str, str] | None = None) -> list[Finding]:
+              workers: int = 1, trusted: dict[str, str] | None = None,
+              files: Iterable[str] | None = None) -> list[Finding]:
     """Every finding in the site at ``root``; an empty list means the site is clean.
 
     ``known`` is the verifier's cache (a dict, empty at first): what earlier runs proved
@@ -236,6 +238,9 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     — hard links of a sealed release's files, whose manifest holds their digests (see
     deploy.linked_files).  Such a file with a proof that still holds is not read at all:
     at 100,000 results a correction leaves ~210,000 of 213,000 files linked (issue 9).
+
+    ``files``: every file under ``root`` (relative posix paths), when the caller has
+    listed the tree already (publish lists it once for this and the manifest).
     """
     root = Path(root)
     matcher = compile_leak_matcher(secrets, allow)
@@ -244,7 +249,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
         known.clear()  # stale proofs (another verifier version): free them before scanning
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), proven=proven,
                   needs=[needs(value) for value in added])
-    existing = set(list_files(root, lambda entry: None))
+    existing = set(list_files(root, lambda entry: None) if files is None else files)
     # A trusted file whose proof holds is neither read nor even stat'ed (210,000 of them).
     known_bytes = _known_results(trusted or {}, existing)
     sizes = {rel: os.stat(os.path.join(root, rel)).st_size for rel in existing - known_bytes.keys()}
@@ -393,12 +398,13 @@ def _link_targets(rel: str, text: str) -> tuple[tuple[str, str], ...]:
 
 def verify_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                 known: dict | None = None, workers: int = 1,
-                trusted: dict[str, str] | None = None) -> None:
+                trusted: dict[str, str] | None = None, files: Iterable[str] | None = None) -> None:
     """Raise LeakFound listing every finding (file + kind) if the site is not clean.
 
-    ``known``, ``workers`` and ``trusted``: see scan_site.
+    ``known``, ``workers``, ``trusted`` and ``files``: see scan_site.
     """
-    findings = scan_site(root, secrets, allow, known=known, workers=workers, trusted=trusted)
+    findings = scan_site(root, secrets, allow, known=known, workers=workers, trusted=trusted,
+                         files=files)
     if findings:
         shown = "\n".join(f"  {f}" for f in findings[:50])
         more = f"\n  … and {len(findings) - 50} more" if len(findings) > 50 else ""

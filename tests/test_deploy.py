@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -68,6 +69,27 @@ def test_hard_linked_files_take_their_digest_from_the_previous_manifest(tmp_path
     assert sorted(read) == ["index.html", "new.html"]
     assert deploy.linked_files(site, old) == set(SITE_A) - {"index.html"}
     assert deploy.linked_files(site, None) == set()
+
+
+def test_kept_inodes_serve_only_the_very_directory_they_were_listed_from(tmp_path):
+    """Issue 9: the inodes of a release's files are kept for the next run (no walk of its
+    200,000 files); a copy of the release (restored from a backup, say) has other inodes,
+    and is walked again instead of trusted, as is any other release."""
+    release = make_release(tmp_path, SITE_A)
+    cache = tmp_path / "cache"
+    assert deploy.load_inodes(cache, release) is None  # nothing kept yet
+    inodes = deploy.file_inodes(release / "site")
+    deploy.save_inodes(cache, release, inodes)
+    assert deploy.load_inodes(cache, release) == inodes
+    other = make_release(tmp_path, {"index.html": "other"})
+    assert deploy.load_inodes(cache, other) is None
+    backup = tmp_path / "backup"
+    shutil.copytree(release, backup)
+    shutil.rmtree(release)
+    shutil.copytree(backup, release)  # the same name and path, new files
+    assert deploy.load_inodes(cache, release) is None
+    (cache / deploy.INODES_FILE).write_bytes(b"not a pickle")
+    assert deploy.load_inodes(cache, other) is None
 
 
 def test_switch_is_atomic_for_readers(tmp_path):

@@ -155,6 +155,8 @@ def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases,
     the release a full check would accept."""
     root = copy_root(two_releases["root"], tmp_path / "root")
     content = copy_content(two_releases["content"], tmp_path / "content")
+    # A copied root's releases are new files: the first run here walks the live one again.
+    publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=1))
     edit_case(content, "2026-0021", "期限30日", "期限20日")
     reads: list[str] = []
     real = verify._read
@@ -163,10 +165,15 @@ def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases,
     monkeypatch.setattr(verify, "os", types.SimpleNamespace(
         path=os.path, stat=lambda path: stats.append(Path(path).name) or os.stat(path)))
     previous = deploy.current_release(root)
+    listed: list[Path] = []  # the live release's inodes were kept by the run that made it
+    real_listing = deploy.file_inodes
+    monkeypatch.setattr(deploy, "file_inodes", lambda site: listed.append(Path(site)) or real_listing(site))
     result = publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=1))
+    assert len(listed) == 1 and not listed[0].is_relative_to(previous)  # the new site, once
     site = deploy.releases_dir(root) / result.release / deploy.SITE
     linked = deploy.linked_files(site, previous)
     files = deploy.hash_tree(site)
+    assert deploy.load_inodes(root / ".cache", site.parent) == real_listing(site)
     assert len(linked) > len(files) / 2 and not linked & set(reads)
     assert stats and len(stats) <= len(files) - len(linked)
     assert f"{UNTOUCHED_CASE}index.html" in reads and set(files) - linked <= set(reads)
