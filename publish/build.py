@@ -29,7 +29,7 @@ from pipeline.load import LEDGER_NAME, load_content
 from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
-from . import heap, incremental, pelican_plugin
+from . import apart, heap, incremental, pelican_plugin
 from .cache import (
     SHARDS,
     VALIDATION_CODE,
@@ -41,7 +41,7 @@ from .cache import (
 )
 from .pages import SiteData, plan_pages
 from .redaction import CaseCaches
-from .sections import nav_links
+from .sections import load_sections, nav_links
 from .settings import load_settings
 
 
@@ -155,6 +155,7 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     if previous is None and output_dir.is_dir():
         previous = output_dir
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    beside: list[apart.Apart] = []
     try:
         settings = settings or load_settings()
         with timed_stage(prepared.report, "plan", progress):
@@ -162,6 +163,10 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
             pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
                                dict(settings, GONGSHI_PREPARED=prepared))
         prepared.report.pages = len(pages)
+        # Steps that need only the prepared site (the open-data exports) start now, beside
+        # the rendering; the verifier waits for them (publish.apart).
+        beside += apart.start(load_sections(), prepared, staging, dict(settings, GONGSHI_PREPARED=prepared),
+                             int(settings.get("BUILD_WORKERS", 1)))
         shared = _globals(prepared.site)
         with timed_stage(prepared.report, "render", progress):
             fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]),
@@ -176,10 +181,13 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         # unchanged (the search index per year): they get the old tree, the fingerprints
         # and the pages hard-linked from it.
         finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous, GONGSHI_REUSED=reused,
-                                            GONGSHI_FINGERPRINTS=fingerprints), progress, timed_stage)
+                                            GONGSHI_FINGERPRINTS=fingerprints), progress, timed_stage,
+                    beside)
         _swap_into_place(staging, output_dir)
         incremental.save_manifest(output_dir, fingerprints)
     except BaseException:
+        for job in beside:
+            job.abandon()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     prepared.report.output = output_dir

@@ -26,15 +26,23 @@ def write_sitemap(prepared, out: Path) -> None:
     (out / "sitemap.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def finish_site(prepared, out: Path, settings: dict, progress, stage) -> None:
-    """Write the derived files, then verify the whole tree (raises LeakFound)."""
+def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=()) -> None:
+    """Write the derived files, then verify the whole tree (raises LeakFound).
+
+    ``beside``: sections' steps already running apart (publish.apart.Apart): they are not
+    run again here, and are waited for before the verifier starts."""
     report = prepared.report
     with stage(report, "sitemap", progress):
         write_sitemap(prepared, out)
+    running = {job.name for job in beside}
     for section in load_sections():
-        if hasattr(section, "postbuild"):
-            with stage(report, section.__name__.rsplit(".", 1)[-1], progress):
+        name = section.__name__.rsplit(".", 1)[-1]
+        if hasattr(section, "postbuild") and name not in running:
+            with stage(report, name, progress):
                 section.postbuild(prepared, out, settings)
+    for job in beside:
+        with stage(report, f"{job.name}-wait", progress):
+            job.join(report)
     with stage(report, "verify", progress):
         allow = bureau_allow_list(prepared.content)
         # The cache says which values its files were proven clean against (as hashes):

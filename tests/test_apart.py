@@ -1,0 +1,97 @@
+"""Issue 9: a section's post-build step run apart (the open-data exports, in a forked
+child beside the rendering) gives the same site, fails the build with its own error,
+and is verified like any other file (R-PII): the verifier waits for it."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import LeakFound
+from publish import apart, postbuild
+from publish.opendata_state import OpendataStateError
+from publish.sections import opendata
+from publish.settings import load_settings
+from tests.support import FIXTURE_CONTENT, build_site, copy_content
+
+HELD_DOC_NO = "测医保罚〔2026〕30号"  # fixture 2026-0030: held back (no secrecy review)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def content(tmp_path):
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    (content / "ledger.jsonl").write_text("", encoding="utf-8")
+    return content
+
+
+def test_open_data_written_apart_equals_written_in_line(content, tmp_path, monkeypatch):
+    """Same site, same open-data state, whether the exports were written in this process
+    (one worker) or in a child beside the rendering (two)."""
+    started = []
+    real_start = apart.start
+    monkeypatch.setattr(apart, "start", lambda *a: started.extend(real_start(*a)) or started)
+    one = build_site(content, tmp_path / "one", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
+    assert not started
+    two = build_site(content, tmp_path / "two", settings=load_settings(BUILD_WORKERS=2), record_ledger=False)
+    assert [job.name for job in started] == ["opendata"]
+    assert "data/results.json" in _tree(tmp_path / "two")
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
+    assert one.state_files == two.state_files and opendata.STATE_PATH in two.state_files
+    assert "opendata" in two.timings and "opendata-wait" in two.timings
+
+
+def test_the_verifier_waits_for_a_step_apart(content, tmp_path, monkeypatch):
+    """R-APPROVAL/R-PII: a file the child writes last (here: a held-back 文号) is still
+    scanned.  The child holds its file back until the verifier has started (or 2 s have
+    passed): a verifier that did not wait for it would list the tree without the file."""
+    real, real_verify = opendata.postbuild, postbuild.verify_site
+    verifying = tmp_path / "verifying"
+
+    def late_leak(prepared, out, settings):
+        real(prepared, out, settings)
+        deadline = time.monotonic() + 2
+        while not verifying.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (Path(out) / "data" / "late.json").write_text(f'["{HELD_DOC_NO}"]', encoding="utf-8")
+
+    def verify_site(*args, **kwargs):
+        verifying.touch()
+        time.sleep(0.5)  # the child's file, if it is still to come, is written meanwhile
+        return real_verify(*args, **kwargs)
+
+    monkeypatch.setattr(opendata, "postbuild", late_leak)
+    monkeypatch.setattr(postbuild, "verify_site", verify_site)
+    out = tmp_path / "out"
+    with pytest.raises(LeakFound, match="data/late.json: hidden_doc_no"):
+        build_site(content, out, settings=load_settings(BUILD_WORKERS=2))
+    assert not out.exists()  # nothing was moved into place
+
+
+def test_an_error_apart_fails_the_build_with_its_own_message(content, tmp_path, monkeypatch):
+    """Fail closed, say why: the child's error is the build's error; the output stays."""
+    def broken(prepared, out, settings):
+        raise OpendataStateError("opendata/state.json: broken on purpose")
+
+    out = tmp_path / "out"
+    build_site(content, out, settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
+    before = _tree(out)
+    monkeypatch.setattr(opendata, "postbuild", broken)
+    with pytest.raises(OpendataStateError, match="broken on purpose"):
+        build_site(content, out, settings=load_settings(BUILD_WORKERS=2), record_ledger=False)
+    assert _tree(out) == before
+
+
+def test_a_step_apart_that_dies_fails_the_build(content, tmp_path, monkeypatch):
+    """A child killed without an answer (out of memory, say) is a failed build, not a
+    build without open data."""
+    monkeypatch.setattr(opendata, "postbuild", lambda *args: os._exit(3))
+    with pytest.raises(apart.ApartFailed, match="opendata step stopped without an answer"):
+        build_site(content, tmp_path / "out", settings=load_settings(BUILD_WORKERS=2))
+    assert not (tmp_path / "out").exists()
