@@ -155,18 +155,18 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     if previous is None and output_dir.is_dir():
         previous = output_dir
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    beside: list[apart.Apart] = []
+    beside: dict[str, apart.Apart] = {}
     try:
         settings = settings or load_settings()
+        # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
+        plan_settings = dict(settings, GONGSHI_PREPARED=prepared)
+        # Sections that need only the prepared site (open data) start now, in a child that
+        # makes their pages and then their files beside this process (publish.apart).
+        beside.update(apart.start(load_sections(), prepared, staging, plan_settings,
+                                  int(settings.get("BUILD_WORKERS", 1))))
         with timed_stage(prepared.report, "plan", progress):
-            # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
-            pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"],
-                               dict(settings, GONGSHI_PREPARED=prepared))
+            pages = plan_pages(prepared.site, settings["CASES_PER_PAGE"], plan_settings, beside)
         prepared.report.pages = len(pages)
-        # Steps that need only the prepared site (the open-data exports) start now, beside
-        # the rendering; the verifier waits for them (publish.apart).
-        beside += apart.start(load_sections(), prepared, staging, dict(settings, GONGSHI_PREPARED=prepared),
-                             int(settings.get("BUILD_WORKERS", 1)))
         shared = _globals(prepared.site)
         with timed_stage(prepared.report, "render", progress):
             fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]),
@@ -182,11 +182,11 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         # and the pages hard-linked from it.
         finish_site(prepared, staging, dict(settings, GONGSHI_PREVIOUS=previous, GONGSHI_REUSED=reused,
                                             GONGSHI_FINGERPRINTS=fingerprints), progress, timed_stage,
-                    beside)
+                    list(beside.values()))
         _swap_into_place(staging, output_dir)
         incremental.save_manifest(output_dir, fingerprints)
     except BaseException:
-        for job in beside:
+        for job in beside.values():
             job.abandon()
         shutil.rmtree(staging, ignore_errors=True)
         raise

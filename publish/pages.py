@@ -97,8 +97,12 @@ def paginate_stable(items: list, per_page: int, base_url: str, template: str, co
     return pages
 
 
-def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None) -> list[Page]:
-    """Every page of the site, in a deterministic order; raises DuplicatePath on a clash."""
+def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None,
+               apart: dict | None = None) -> list[Page]:
+    """Every page of the site, in a deterministic order; raises DuplicatePath on a clash.
+
+    ``apart``: {section name: publish.apart.Apart} of sections whose pages a child process
+    is making: they are taken last (in their place), so the rest is planned meanwhile."""
     from .sections import load_sections
     items_by_code = {str(r["code"]): r for kind in ("items", "random") if kind in site.lists
                      for r in site.lists[kind].rows}
@@ -110,9 +114,16 @@ def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None)
     pages += _case_pages(site, items_by_code)
     pages += _result_lists(site, per_page)
     pages += site.extra_pages
+    apart = apart or {}
+    slots: list = []  # each section's pages, or the job still making them
     for section in load_sections():
-        if hasattr(section, "pages"):
-            pages += section.pages(site, settings or {})
+        job = apart.get(section.__name__.rsplit(".", 1)[-1])
+        if job is not None:
+            slots.append(job)
+        elif hasattr(section, "pages"):
+            slots.append(section.pages(site, settings or {}))
+    for slot in slots:
+        pages += slot if isinstance(slot, list) else slot.pages()
     _check_unique(pages)
     return pages
 

@@ -34,13 +34,13 @@ def content(tmp_path):
 def test_open_data_written_apart_equals_written_in_line(content, tmp_path, monkeypatch):
     """Same site, same open-data state, whether the exports were written in this process
     (one worker) or in a child beside the rendering (two)."""
-    started = []
+    started: dict = {}
     real_start = apart.start
-    monkeypatch.setattr(apart, "start", lambda *a: started.extend(real_start(*a)) or started)
+    monkeypatch.setattr(apart, "start", lambda *a: started.update(real_start(*a)) or started)
     one = build_site(content, tmp_path / "one", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
     assert not started
     two = build_site(content, tmp_path / "two", settings=load_settings(BUILD_WORKERS=2), record_ledger=False)
-    assert [job.name for job in started] == ["opendata"]
+    assert list(started) == ["opendata"]
     assert "data/results.json" in _tree(tmp_path / "two")
     assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
     assert one.state_files == two.state_files and opendata.STATE_PATH in two.state_files
@@ -95,3 +95,21 @@ def test_a_step_apart_that_dies_fails_the_build(content, tmp_path, monkeypatch):
     with pytest.raises(apart.ApartFailed, match="opendata step stopped without an answer"):
         build_site(content, tmp_path / "out", settings=load_settings(BUILD_WORKERS=2))
     assert not (tmp_path / "out").exists()
+
+
+def test_the_open_data_rows_are_made_in_the_child_only(content, tmp_path, monkeypatch):
+    """The open-data rows and their history (the data page needs the day's counts) are
+    made once, in the child: the build's own process plans and renders meanwhile."""
+    calls = tmp_path / "export-pids"
+    real = opendata.export
+
+    def export(*args):
+        with open(calls, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(opendata, "export", export)
+    build_site(content, tmp_path / "out", settings=load_settings(BUILD_WORKERS=2), record_ledger=False)
+    pids = calls.read_text().split()
+    assert pids and str(os.getpid()) not in pids
+    assert "data/index.html" in _tree(tmp_path / "out")
