@@ -10,6 +10,7 @@ call, on ``workers`` forked processes when there are many.  The answers are exac
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import multiprocessing
 from collections.abc import Mapping
@@ -168,16 +169,29 @@ def apply_delta(source, change):
     dataclass is a new object (as a pickled one would be); the values of its fields that
     did not change are the source's own (frozen dataclasses and texts: shared, once in
     memory)."""
-    if change is not None and change[0] == "=":
-        return change[1]
-    if not dataclasses.is_dataclass(source) or not hasattr(source, "__dict__"):
-        return source
-    made = object.__new__(type(source))
-    fields = dict(vars(source))
-    for name, d in (change[1] if change else {}).items():
-        fields[name] = apply_delta(fields[name], d)
-    vars(made).update(fields)
+    if change is None:
+        return _rebuilt(source, None) if _is_dataclass(type(source)) else source
+    tag, value = change
+    return value if tag == "=" else _rebuilt(source, value)
+
+
+_new = object.__new__
+
+
+def _rebuilt(source, changes: dict | None):
+    """A new ``type(source)`` object with ``source``'s fields, ``changes`` applied."""
+    made = _new(type(source))
+    fields = made.__dict__
+    fields.update(source.__dict__)
+    if changes:
+        for name, sub in changes.items():
+            fields[name] = apply_delta(fields[name], sub)
     return made
+
+
+@functools.cache
+def _is_dataclass(kind: type) -> bool:
+    return dataclasses.is_dataclass(kind) and hasattr(kind, "__dict__")
 
 
 def _store_redacted(pair, source):
