@@ -7,9 +7,10 @@ Each module in this package may define, all optional:
 * ``pages(site: SiteData, settings: dict) -> list[Page]``: extra pages to render.
 * ``postbuild(prepared, out: Path, settings: dict) -> None``: files made after rendering
   (feeds, exports, the search index), before the verifier scans the whole tree.
-* ``APART = True``: its postbuild writes only files of its own and fills
-  ``report.state_files``/``report.warnings``, so with two or more BUILD_WORKERS it runs in
-  a forked child beside the rendering (publish.apart), with the settings of the page plan.
+* ``APART = True``: its pages() and postbuild need only the prepared site and the
+  settings of the page plan, and its postbuild writes only files of its own and fills
+  ``report.state_files``/``report.warnings``; with two or more BUILD_WORKERS both then run
+  in a forked child beside the planning and rendering of the rest (publish.apart).
 
 Built-in sections use exactly this interface, like any third-party one would.
 """
