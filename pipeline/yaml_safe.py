@@ -126,6 +126,17 @@ def _check_aliases(root: yaml.Node) -> None:
 def load_yaml(text: str) -> object:
     """Parse ``text`` with the strict loader after the shape checks; raises yaml.YAMLError
     (YAMLShapeError for a bomb or a too-deep document) or ValueError (e.g. 2026-02-30)."""
+    try:
+        return _load_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.5+ (PyYAML 6.0.3+ wheels) stops at its own depth limit (1,000
+        # levels) before ours can: the same refusal, said in our words.
+        if "nesting depth" in str(exc.problem or ""):
+            raise _too_deep() from exc
+        raise
+
+
+def _load_yaml(text: str) -> object:
     long_text = len(text) > _COMPOSE_SAFE_CHARS
     if long_text:
         _check_depth_events(text)
