@@ -20,6 +20,7 @@ site untouched, and a run killed at any moment leaves only debris that
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -130,13 +131,21 @@ def _site_identity(release: Path) -> tuple:
 
 
 def save_inodes(cache_dir: Path, release: Path, inodes: dict[str, int]) -> None:
-    """Keep ``inodes`` (file_inodes of ``release``'s site) for the next run's load_inodes."""
+    """Keep ``inodes`` (file_inodes of ``release``'s site) for the next run's load_inodes.
+
+    Best effort: the release is live when this runs, and without the file the next run
+    only walks the release again; a file that cannot be written is removed instead."""
     path = Path(cache_dir) / INODES_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump((_site_identity(release), inodes), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            pickle.dump((_site_identity(release), inodes), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        for stale in (tmp, path):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def load_inodes(cache_dir: Path, release: Path | None) -> dict[str, int] | None:

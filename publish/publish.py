@@ -84,11 +84,11 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
         with timed_stage(report, "switch", progress):
             deploy.switch_current(root, release)
         live_after = time.perf_counter() - started
-        with timed_stage(report, "keep-inodes", progress):  # for the next run: see _build_release
-            deploy.save_inodes(root / CACHE_DIR, release, inodes)
         report.output = release / deploy.SITE
         with timed_stage(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
+        with timed_stage(report, "keep-inodes", progress):  # for the next run: see _build_release
+            deploy.save_inodes(root / CACHE_DIR, release, inodes)
         result = PublishResult(report, release.name, previous.name if previous else None,
                                changed=changed, removed=removed, cleaned=cleaned,
                                live_after=live_after)

@@ -90,6 +90,10 @@ def test_kept_inodes_serve_only_the_very_directory_they_were_listed_from(tmp_pat
     assert deploy.load_inodes(cache, release) is None
     (cache / deploy.INODES_FILE).write_bytes(b"not a pickle")
     assert deploy.load_inodes(cache, other) is None
+    # The release is live when they are kept: a cache that cannot be written is no error.
+    (tmp_path / "full").write_text("")
+    deploy.save_inodes(tmp_path / "full", other, inodes)  # a file where the cache dir goes
+    assert deploy.load_inodes(tmp_path / "full", other) is None
 
 
 def test_switch_is_atomic_for_readers(tmp_path):
