@@ -170,24 +170,13 @@ class LeakMatcher:
     def _build(self, kinds: dict[str, set[str]]) -> None:
         self._kinds = kinds
         ascii_values = {v for v in kinds if _ASCII_VALUE_RE.fullmatch(v)}
-        self._prefixes = {v[:MIN_NUMBER_LEN] for v in ascii_values}
+        prefixes = {v[:MIN_NUMBER_LEN] for v in ascii_values}
+        # Every position where a prefix starts (a lookahead: they may overlap).
+        self._prefix_re = re.compile(f"(?=({_trie_pattern(prefixes)}))") if prefixes else None
         self._lengths = sorted({len(v) for v in ascii_values})
-        self._words = [v for v in kinds if v not in ascii_values]
-        self._compiled: tuple | None = None  # see compiled()
+        words = [v for v in kinds if v not in ascii_values]
+        self._words_re = re.compile(_trie_pattern(words)) if words else None
         self._segment_kinds: dict[str, frozenset[str]] = {}
-
-    def compiled(self) -> tuple:
-        """(words regex, ASCII prefix regex), each None when it has nothing to find;
-        compiled on first use (seconds with 200,000 values): a process that only asks
-        what the matcher looks for (:attr:`keys`, :meth:`cut_safe`) never compiles them,
-        and forked workers compile theirs side by side (issue 9)."""
-        if self._compiled is None:
-            words = re.compile(_trie_pattern(self._words)) if self._words else None
-            # Every position where a prefix starts (a lookahead: they may overlap).
-            prefixes = self._prefixes
-            prefix = re.compile(f"(?=({_trie_pattern(prefixes)}))") if prefixes else None
-            self._compiled = (words, prefix)
-        return self._compiled
 
     @property
     def keys(self) -> frozenset[str]:
@@ -227,20 +216,19 @@ class LeakMatcher:
     def find_forms(self, norm: str, stripped: str, patterns: bool = True) -> list[str]:
         """:meth:`find` on the two forms of a text made by :func:`text_forms`."""
         found: set[str] = set()
-        words_re, prefix_re = self._compiled or self.compiled()
-        if words_re is not None:
-            for m in words_re.finditer(stripped):
+        if self._words_re is not None:
+            for m in self._words_re.finditer(stripped):
                 found |= self._kinds[m.group(0)]
-        if prefix_re is not None:
+        if self._prefix_re is not None:
             for run in _ASCII_VALUE_RE.findall(stripped):
-                found |= self._ascii_hits(prefix_re, run)
+                found |= self._ascii_hits(run)
         if patterns:
             found |= self._pattern_kinds(norm)
         return sorted(found)
 
-    def _ascii_hits(self, prefix_re: re.Pattern, run: str) -> set[str]:
+    def _ascii_hits(self, run: str) -> set[str]:
         hits: set[str] = set()
-        for m in prefix_re.finditer(run):
+        for m in self._prefix_re.finditer(run):
             i = m.start()
             for n in self._lengths:
                 hits |= self._kinds.get(run[i:i + n], set()) if i + n <= len(run) else set()

@@ -16,7 +16,6 @@ Findings name the file and the KIND of value, never the value, so logs stay clea
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gzip
 import hashlib
@@ -251,37 +250,31 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), proven=proven,
                   needs=[needs(value) for value in added])
     existing = set(list_files(root, lambda entry: None) if files is None else files)
+    # A trusted file whose proof holds is neither read nor even stat'ed (210,000 of them).
+    known_bytes = _known_results(trusted or {}, existing)
+    sizes = {rel: os.stat(os.path.join(root, rel)).st_size for rel in existing - known_bytes.keys()}
     clean: dict = {}
     twins: dict[tuple, list[str]] = {}  # a piece's key → every file it was found in
+    cut_chars = _cut_chars(matcher)
+    large = [rel for rel, size in sizes.items()
+             if size >= PIECE_MIN and cut_chars is not None and _mode(rel) == "text"]
+    small = sizes.keys() - set(large)
+
+    def tasks():
+        # Whole files first, largest first (so none is left alone at the end); meanwhile
+        # (the pool takes tasks from a thread of its own) the large files are cut into
+        # pieces, which then fill the workers evenly.
+        whole = sorted(small, key=lambda rel: (-sizes[rel], rel))
+        yield from ((str(root), rel) for rel in whole)
+        for rel in sorted(large):
+            yield from _piece_tasks(str(root), rel, cut_chars, clean, twins)
+
     try:
-        with contextlib.ExitStack() as stack:
-            pool = None
-            if workers > 1 and len(existing) - len(existing & (trusted or {}).keys()) > 200:
-                # The workers start now, and each compiles the matcher (seconds at 100,000
-                # results) while this process sorts out the trusted files.
-                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(
-                    workers, initializer=_compile_matchers))
-            # A trusted file whose proof holds is neither read nor even stat'ed (210,000 of them).
-            known_bytes = _known_results(trusted or {}, existing)
-            sizes = {rel: os.stat(os.path.join(root, rel)).st_size for rel in existing - known_bytes.keys()}
-            cut_chars = _cut_chars(matcher)
-            large = [rel for rel, size in sizes.items()
-                     if size >= PIECE_MIN and cut_chars is not None and _mode(rel) == "text"]
-            small = sizes.keys() - set(large)
-
-            def tasks():
-                # Whole files first, largest first (so none is left alone at the end);
-                # meanwhile (the pool takes tasks from a thread of its own) the large files
-                # are cut into pieces, which then fill the workers evenly.
-                whole = sorted(small, key=lambda rel: (-sizes[rel], rel))
-                yield from ((str(root), rel) for rel in whole)
-                for rel in sorted(large):
-                    yield from _piece_tasks(str(root), rel, cut_chars, clean, twins)
-
-            if pool is not None:
+        if workers > 1 and len(sizes) > 200:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
                 results = list(pool.imap_unordered(_scan_file, tasks(), chunksize=16))
-            else:
-                results = list(map(_scan_file, tasks()))
+        else:
+            results = list(map(_scan_file, tasks()))
     finally:
         _STATE.clear()
     found: set[Finding] = set()
@@ -303,13 +296,6 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                      values={_value_digest(k) for k in matcher.keys},
                      allow={_value_digest(a) for a in matcher.allow})
     return findings
-
-
-def _compile_matchers() -> None:
-    """A verifier worker's first act: compile the matchers it inherited (see
-    LeakMatcher.compiled)."""
-    _STATE["matcher"].compiled()
-    _STATE["delta"].compiled()
 
 
 def _known_results(trusted: dict[str, str], candidates: set[str]) -> dict[str, tuple]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -198,31 +197,6 @@ def test_forked_workers_agree(tmp_path):
     a = scan_site(root, SECRETS, BUREAU, known=one, workers=1)
     b = scan_site(root, SECRETS, BUREAU, known=two, workers=2)
     assert a == b and [f.path for f in a] == ["b.html"] and one == two
-
-
-def test_workers_compile_the_matcher_and_this_process_does_not(tmp_path, monkeypatch):
-    """Issue 9: with a pool, compiling the matcher (seconds at 100,000 results) is the
-    workers' first act, side by side, while this process sorts out the trusted files;
-    the findings are those of a scan in this process alone."""
-    texts = {f"p{i}.html": PAGE.format(f"第{i}页") for i in range(230)}
-    texts["b.html"] = PAGE.format("刘秀英")
-    root = _site(tmp_path / "site", texts)
-    record = tmp_path / "compiled-by"
-    real = LeakMatcher.compiled
-
-    def compiled(self):
-        with open(record, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        return real(self)
-
-    monkeypatch.setattr(LeakMatcher, "compiled", compiled)
-    found = scan_site(root, SECRETS, BUREAU, workers=2)
-    assert [(f.path, f.kind) for f in found] == [("b.html", "name")]
-    pids = record.read_text().split()
-    assert pids and str(os.getpid()) not in pids
-    record.unlink()
-    assert scan_site(root, SECRETS, BUREAU, workers=1) == found
-    assert record.read_text().split() == [str(os.getpid())]  # alone: compiled here, once
 
 
 WORDS = ["刘", "秀", "英", "张", "晓", "明", "1", "3", "9", "8", "0", "５", "\u200b", " ",
