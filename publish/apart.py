@@ -125,16 +125,9 @@ def _picklable(exc: BaseException) -> BaseException:
 
 
 def start(sections, prepared, out, settings: dict, workers: int) -> dict[str, Apart]:
-    """Start the APART sections (none with fewer than two workers): {section name: job}.
-
-    A section's ``forget()``, if it has one, is then called in this process: what it kept
-    (the open-data rows) is the child's business now."""
+    """Start the APART sections (none with fewer than two workers): {section name: job}."""
     if workers < 2:
         return {}
-    jobs = {}
-    for section in sections:
-        if getattr(section, "APART", False) and hasattr(section, "postbuild"):
-            job = Apart(section, prepared, out, settings)
-            jobs[job.name] = job
-            getattr(section, "forget", lambda: None)()
-    return jobs
+    jobs = [Apart(section, prepared, out, settings) for section in sections
+            if getattr(section, "APART", False) and hasattr(section, "postbuild")]
+    return {job.name: job for job in jobs}

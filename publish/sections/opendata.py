@@ -39,8 +39,8 @@ from ..pages import Page, SiteData
 
 NAV = [("开放数据", "data/")]
 ORDER = 60
-# postbuild writes only data/ and report.state_files: it may run beside the rendering
-# (publish.apart).
+# pages() and postbuild need only the prepared site; postbuild writes only data/ and
+# report.state_files: both may run in a child beside the rendering (publish.apart).
 APART = True
 RECENT_DELTAS = 31  # delta files listed on the page (all are in delta/index.json)
 
@@ -172,10 +172,5 @@ def postbuild(prepared, out: Path, settings: dict) -> None:
         path.write_bytes(blob)
         del blob  # before the next file is made
     prepared.report.state_files[STATE_PATH] = dump_state(data.history)
-    forget()  # the rows are not needed after this (memory during search and verify)
-
-
-def forget() -> None:
-    """Drop the export kept for postbuild (publish.apart calls it once postbuild runs apart)."""
     global _last_export
-    _last_export = None
+    _last_export = None  # the rows are not needed after this (memory during search and verify)
