@@ -22,6 +22,8 @@ import traceback
 
 from pipeline.errors import GongshiError
 
+from .sections import section_name
+
 
 class ApartFailed(GongshiError):
     """A post-build step run apart died without saying why."""
@@ -32,7 +34,7 @@ class Apart:
     settings)`` running in a forked child."""
 
     def __init__(self, section, prepared, out, settings: dict):
-        self.name = section.__name__.rsplit(".", 1)[-1]
+        self.name = section_name(section)
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the fork

@@ -103,7 +103,7 @@ def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None,
 
     ``apart``: {section name: publish.apart.Apart} of sections whose pages a child process
     is making: they are taken last (in their place), so the rest is planned meanwhile."""
-    from .sections import load_sections
+    from .sections import load_sections, section_name
     items_by_code = {str(r["code"]): r for kind in ("items", "random") if kind in site.lists
                      for r in site.lists[kind].rows}
     pages = [Page("index.html", "index", {"latest": site.cases[:10], "counts": _counts(site.cases)}),
@@ -117,7 +117,7 @@ def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None,
     apart = apart or {}
     slots: list = []  # each section's pages, or the job still making them
     for section in load_sections():
-        job = apart.get(section.__name__.rsplit(".", 1)[-1])
+        job = apart.get(section_name(section))
         if job is not None:
             slots.append(job)
         elif hasattr(section, "pages"):

@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 from . import deploy
 from .assemble import bureau_allow_list
 from .cache import Cache
-from .sections import load_sections, nav_links
+from .sections import load_sections, nav_links, section_name
 from .verify import verify_site
 
 
@@ -36,7 +36,7 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
         write_sitemap(prepared, out)
     running = {job.name for job in beside}
     for section in load_sections():
-        name = section.__name__.rsplit(".", 1)[-1]
+        name = section_name(section)
         if hasattr(section, "postbuild") and name not in running:
             with stage(report, name, progress):
                 section.postbuild(prepared, out, settings)

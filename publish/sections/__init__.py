@@ -30,6 +30,11 @@ def load_sections() -> tuple:
     return tuple(sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)))
 
 
+def section_name(module) -> str:
+    """A section's short name ("opendata"): its stage name and its key among jobs."""
+    return module.__name__.rsplit(".", 1)[-1]
+
+
 def nav_links() -> list[tuple[str, str]]:
     """(label, url) of every section's navigation entries, in section order."""
     return [link for module in load_sections() for link in getattr(module, "NAV", [])]
