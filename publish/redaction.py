@@ -154,8 +154,7 @@ def delta(source, changed):
     ("~", {field: delta}) for a dataclass of the same type (fields that differ)."""
     if changed is source or (type(changed) is type(source) and changed == source):
         return None
-    if type(changed) is not type(source) or not dataclasses.is_dataclass(changed) \
-            or not hasattr(changed, "__dict__"):
+    if type(changed) is not type(source) or not _is_dataclass(type(changed)):
         return ("=", changed)
     old, new = vars(source), vars(changed)
     if old.keys() != new.keys():
@@ -170,22 +169,21 @@ def apply_delta(source, change):
     did not change are the source's own (frozen dataclasses and texts: shared, once in
     memory)."""
     if change is None:
-        return _rebuilt(source, None) if _is_dataclass(type(source)) else source
+        return _made(type(source), vars(source)) if _is_dataclass(type(source)) else source
     tag, value = change
-    return value if tag == "=" else _rebuilt(source, value)
+    if tag == "=":
+        return value
+    fields = dict(vars(source))
+    for name, sub in value.items():
+        fields[name] = apply_delta(fields[name], sub)
+    return _made(type(source), fields)
 
 
-_new = object.__new__
-
-
-def _rebuilt(source, changes: dict | None):
-    """A new ``type(source)`` object with ``source``'s fields, ``changes`` applied."""
-    made = _new(type(source))
-    fields = made.__dict__
-    fields.update(source.__dict__)
-    if changes:
-        for name, sub in changes.items():
-            fields[name] = apply_delta(fields[name], sub)
+def _made(kind: type, fields: dict):
+    """A ``kind`` object with ``fields``, made as unpickling makes one: a frozen
+    dataclass's __init__ costs ~1 s per 100,000 objects."""
+    made = object.__new__(kind)
+    made.__dict__.update(fields)
     return made
 
 
@@ -201,13 +199,9 @@ def _store_redacted(pair, source):
 
 def _restore_redacted(kept, source):
     change, replacements, hold_reasons, content_hash = kept
-    # Made as unpickling makes it (a frozen dataclass's __init__ costs ~1 s per 100,000).
-    return _rebuilt(_RESULT_TEMPLATE, {"case": ("=", apply_delta(source, change)),
-                                       "replacements": ("=", replacements),
-                                       "hold_reasons": ("=", hold_reasons)}), content_hash
-
-
-_RESULT_TEMPLATE = RedactionResult(None, (), ())
+    result = _made(RedactionResult, {"case": apply_delta(source, change),
+                                     "replacements": replacements, "hold_reasons": hold_reasons})
+    return result, content_hash
 
 
 def redact_many(cases, allow: frozenset[str], cache_dir: Path | None = None, workers: int = 1,

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.model import Party
+from pipeline.redact import redact_case
 from publish.build import prepare
-from publish.redaction import CaseCaches, apply_delta, delta
+from publish.redaction import CaseCaches, _restore_redacted, _store_redacted, apply_delta, delta
 from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT
 
 
@@ -50,6 +51,15 @@ def test_redaction_through_the_cache_equals_redaction_without(tmp_path):
     again = CaseCaches(tmp_path).redact(content.cases, frozenset())
     assert _same(plain[0], stored[0]) and _same(plain[0], again[0])
     assert plain[1] == stored[1] == again[1]
+
+
+def test_a_kept_redaction_result_comes_back_whole():
+    """Every field of a RedactionResult survives the cache (it is rebuilt without __init__)."""
+    content = prepare(FIXTURE_CONTENT, FIXTURE_AS_OF).content
+    for source in content.cases:
+        result = redact_case(source, frozenset())
+        back, digest = _restore_redacted(_store_redacted((result, "h"), source), source)
+        assert _same(back, result) and digest == "h"
 
 
 _TEXT = st.text(alphabet="张三某abc0 ", max_size=6)
