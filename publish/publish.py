@@ -123,11 +123,8 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
                previous=previous / deploy.SITE if previous else None)
         with timed_stage(report, "release", progress):
             site = staging / deploy.SITE
-            # Listed by the verifier: nothing is written into the site after it.
-            inodes = known["inodes"] if known["inodes"] is not None else deploy.file_inodes(site)
-            linked = known["linked"]
-            if linked is None:
-                linked = deploy.linked_files(site, previous, inodes, known["old_inodes"])
+            # Both found by the verifier (postbuild): nothing is written into the site after it.
+            inodes, linked = known["inodes"], known["linked"] or frozenset()
             files = deploy.hash_tree(site, previous, live_files, linked, inodes)
             deploy.keep_unchanged_mtimes(site, files, previous, live_files, linked)
             deploy.write_gone_markers(staging, report.gone_urls)
