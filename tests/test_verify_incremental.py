@@ -249,3 +249,18 @@ def test_a_files_mode_comes_from_its_suffix_as_pathlib_reads_it(parts):
     from pathlib import PurePosixPath
     rel = "/".join(parts)
     assert verify._suffix(rel) == PurePosixPath(rel).suffix
+
+
+def test_long_file_holding_a_names_characters_apart_is_not_rescanned(tmp_path, monkeypatch):
+    """Issue 9, R-PII: an export holds every character of a correction's applicant 张晓明,
+    never side by side; its sketch's character pairs rule the name out, so only the file
+    that holds the name is scanned for it (and found), not the export."""
+    rows = ",".join(f'{{"party":"张某某","date":"{i}年","note":"晓谕明示"}}' for i in range(800))
+    root = _site(_clean_site(tmp_path), {"data/rows.json": f"[{rows}]"})
+    known: dict = {}
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    seen = _counting(monkeypatch)
+    grown = SECRETS | {("correction_applicant", "张晓明")}
+    found = scan_site(root, grown, BUREAU, known=known, check_links=False)
+    assert [(f.path, f.kind) for f in found] == [("f/x.pf_fragment", "correction_applicant")]
+    assert len(seen) == 1 and "张晓明" in seen[0][0]
