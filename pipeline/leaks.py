@@ -292,35 +292,35 @@ def find_leaks(text: str, values: set[tuple[str, str]], allow: frozenset[str] = 
 # there, while four-digit grams fill ~4 % of their bits on a page, ~25 % on a 100 KB
 # piece of an export.
 #
-# A long text (SKETCH_PAIR_MIN characters or more: pieces of the exports, long list
-# pages) also sets one bit per pair of adjacent non-ASCII characters (a CRC of the pair,
-# modulo SKETCH_PAIR_BITS), above the other bits.  Such a text holds nearly every common
-# character, so characters alone ruled out no name there: a correction's applicant
-# 张三丰 had 2,900 of 4,800 export pieces (290 MB) scanned again at 100,000 results,
-# though no piece held 张三 or 三丰.  A sketch with no pair bit (a short text, or one
-# without two non-ASCII characters side by side) is checked on the other bits only.
+# A sketch also has one bit per pair of adjacent non-ASCII characters (a CRC of the pair,
+# modulo the size of its pair region), above the other bits, and a marker bit just
+# above that region: the sketch's bit length tells which region size it has.  A short
+# text (a page: ~750 pairs) has a small region, a long one (SKETCH_PAIR_MIN characters
+# or more: a piece of an export, ~2,500 pairs) a large one.  Characters alone rule out
+# few names: a page or a piece holds the common ones, so a correction's applicant
+# 陈建华 had 26,000 pages and as many index fragments scanned again at 100,000 results,
+# 张三丰 2,900 of 4,800 export pieces (290 MB), though few held 陈建 or 张三.
 SKETCH_CHAR_BITS = 2048
 SKETCH_GRAM = 4
 SKETCH_GRAM_BITS = 2039
 SKETCH_PAIR_MIN = 16384  # characters of searchable form; a case page has ~4,000-5,000
-SKETCH_PAIR_BITS = 32768  # ~2,500 pairs in the largest export piece: 7 % of the bits
+SKETCH_PAIR_SIZES = (4096, 32768)  # a short text's pair region, a long text's: ~17 %, 7 % full
 SKETCH_PAIRS_FROM = SKETCH_CHAR_BITS + SKETCH_GRAM_BITS  # the first pair bit
-_UNPAIRED = (1 << SKETCH_PAIRS_FROM) - 1  # the bits every sketch has room for
 _ASCII_RUN_RE = re.compile(f"[0-9A-Z]{{{SKETCH_GRAM},}}")
 _DIGIT_RE = re.compile("[0-9]")
 _PAIR_RE = re.compile("(?=([^\x00-\x7f]{2}))")  # every pair, overlapping: 张三丰 → 张三, 三丰
 
 
-def _bits(stripped: str, pairs: bool) -> set[int]:
-    """The sketch bits a searchable form (or a canonical value) sets; pair bits only if
-    ``pairs``."""
+def _bits(stripped: str, size: int) -> set[int]:
+    """The sketch bits a searchable form (or a canonical value) sets, with a pair region
+    of ``size`` bits and its marker."""
     bits = {ord(c) % SKETCH_CHAR_BITS for c in set(stripped)}
     runs = {run for run in _ASCII_RUN_RE.findall(stripped) if _DIGIT_RE.search(run)}
     grams = {run[i:i + SKETCH_GRAM] for run in runs for i in range(len(run) - SKETCH_GRAM + 1)}
     bits.update(SKETCH_CHAR_BITS + int(gram, 36) % SKETCH_GRAM_BITS for gram in grams)
-    if pairs:
-        bits.update(SKETCH_PAIRS_FROM + zlib.crc32(pair.encode("utf-8")) % SKETCH_PAIR_BITS
-                    for pair in set(_PAIR_RE.findall(stripped)))
+    bits.update(SKETCH_PAIRS_FROM + zlib.crc32(pair.encode("utf-8")) % size
+                for pair in set(_PAIR_RE.findall(stripped)))
+    bits.add(SKETCH_PAIRS_FROM + size)  # the marker: bit_length() is SKETCH_PAIRS_FROM + size + 1
     return bits
 
 
@@ -333,25 +333,29 @@ def _as_int(bits: set[int]) -> int:
 
 def sketch(stripped: str) -> int:
     """The sketch (an int bit set) of a searchable form made by :func:`text_forms`."""
-    return _as_int(_bits(stripped, pairs=len(stripped) >= SKETCH_PAIR_MIN))
+    long = len(stripped) >= SKETCH_PAIR_MIN
+    return _as_int(_bits(stripped, SKETCH_PAIR_SIZES[long]))
 
 
-def needs(value: str) -> tuple[int, int]:
-    """(bits a sketch with pair bits must have all of to admit the canonical ``value``,
-    bits a sketch without must have): each of its characters, each gram of its
-    letter-and-digit runs that hold a digit (such a run lies inside such a run of any
-    text that contains the value, maybe a longer one), and in the first also each pair
-    of adjacent non-ASCII characters (they stand side by side in any text that
-    contains the value)."""
-    need = _as_int(_bits(value, pairs=True))
-    return need, need & _UNPAIRED
+def needs(value: str) -> dict[int, int]:
+    """{a sketch's bit length: the bits such a sketch must have all of to admit the
+    canonical ``value``}: each of its characters, each gram of its letter-and-digit runs
+    that hold a digit (such a run lies inside such a run of any text that contains the
+    value, maybe a longer one), and each pair of its adjacent non-ASCII characters (they
+    stand side by side in any text that contains it)."""
+    out = {}
+    for size in SKETCH_PAIR_SIZES:
+        need = _as_int(_bits(value, size))
+        out[need.bit_length()] = need
+    return out
 
 
-def admits(mask: int, need: tuple[int, int]) -> bool:
+def admits(mask: int, need: dict[int, int]) -> bool:
     """False only if a text with sketch ``mask`` cannot contain the value whose
-    :func:`needs` is ``need`` (computed once by a caller checking many sketches)."""
-    bits = need[0] if mask.bit_length() > SKETCH_PAIRS_FROM else need[1]
-    return mask & bits == bits
+    :func:`needs` is ``need`` (computed once by a caller checking many sketches).
+    A sketch of a layout ``need`` does not know admits everything."""
+    bits = need.get(mask.bit_length())
+    return bits is None or mask & bits == bits
 
 
 def may_contain(mask: int, value: str) -> bool:

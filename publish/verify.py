@@ -32,7 +32,6 @@ from urllib.parse import unquote, urljoin
 import pipeline
 from pipeline.errors import LeakFound
 from pipeline.leaks import (
-    SKETCH_PAIRS_FROM,
     LeakMatcher,
     compile_leak_matcher,
     needs,
@@ -190,10 +189,10 @@ def _still_holds(entry: tuple) -> bool:
     """True if a kept proof (targets, sketch) still holds: no added value may be in its text
     (pipeline.leaks.admits, written out: it runs for each of 210,000 trusted files)."""
     mask = entry[1]
-    paired = mask.bit_length() > SKETCH_PAIRS_FROM
+    layout = mask.bit_length()
     for need in _STATE["needs"]:
-        bits = need[0] if paired else need[1]
-        if mask & bits == bits:
+        bits = need.get(layout)
+        if bits is None or mask & bits == bits:
             return False
     return True
 

@@ -164,17 +164,22 @@ def test_old_names_still_import_from_pii():
     assert find_leaks("患者刘秀英", {("name", "刘秀英")}) == ["name"]
 
 
-def test_long_text_sketch_rules_out_a_name_whose_characters_it_holds_apart():
-    """Issue 9: a piece of an export holds nearly every common character, so only the pairs
-    of adjacent characters rule a correction's applicant out there (张三丰 had 2,900 of
-    4,800 pieces rescanned); the pairs are sound across separators the matcher removes."""
+def test_sketch_rules_out_a_name_whose_characters_the_text_holds_apart():
+    """Issue 9: pages and export pieces hold the common characters, so only the pairs of
+    adjacent characters rule a correction's applicant out there (陈建华 had 26,000 pages
+    rescanned, 张三丰 2,900 of 4,800 export pieces); the pairs are sound across the
+    separators the matcher removes; a short and a long text have pair regions of their
+    own sizes, and a sketch of an unknown layout admits everything."""
     rows = "，".join(f"张某某于{i}年三月处罚丰{i}元" for i in range(1500))
     piece = text_forms(f"[{rows}]")[1]
-    assert len(piece) >= leaks.SKETCH_PAIR_MIN and set("张三丰") <= set(piece)
-    assert not may_contain(sketch(piece), pii.canonical("张三丰"))
-    assert not may_contain(sketch(piece), pii.canonical("三丰"))
-    assert may_contain(sketch(piece), pii.canonical("张某某"))
-    spaced = text_forms(f"[{rows}，张 三\u200b丰]")[1]  # how the matcher reads it: 张三丰
-    assert may_contain(sketch(spaced), pii.canonical("张三丰"))
-    # A short text (a case page) keeps no pairs: its characters are all it is checked on.
-    assert may_contain(sketch(text_forms("张某某于三月处罚丰")[1]), pii.canonical("张三丰"))
+    page = text_forms("<p>当事人张某某，三月，丰收路</p>")[1]
+    assert len(piece) >= leaks.SKETCH_PAIR_MIN > len(page)
+    assert sketch(piece).bit_length() != sketch(page).bit_length()
+    for text in (piece, page):
+        assert set("张三丰") <= set(text)
+        assert not may_contain(sketch(text), pii.canonical("张三丰"))
+        assert not may_contain(sketch(text), pii.canonical("三丰"))
+        assert may_contain(sketch(text), pii.canonical("张某某"))
+        spaced = text_forms(text + "，张 三\u200b丰")[1]  # how the matcher reads it: 张三丰
+        assert may_contain(sketch(spaced), pii.canonical("张三丰"))
+    assert may_contain(1 << 10, pii.canonical("张三丰"))  # not a layout needs() knows
