@@ -3,9 +3,9 @@
 * :class:`LeakMatcher` / :func:`compile_leak_matcher` / :func:`find_leaks` — what the
   output verifier (publish.verify) looks for in every built file.
 * :func:`text_forms` — the two forms of a text the matcher searches.
-* :func:`sketch` / :func:`may_contain` — a small, sound summary of a text that proves
-  most files cannot contain a NEW value, so a grown secret set does not need a full
-  rescan (issue 9).
+* :func:`sketch` / :func:`needs` / :func:`admits` / :func:`may_contain` — a small, sound
+  summary of a text that proves most files cannot contain a NEW value, so a grown
+  secret set does not need a full rescan (issue 9).
 
 Pure functions; nothing here reads files or prints.  ``pipeline.pii`` re-exports the
 matcher's names.
@@ -287,10 +287,10 @@ def find_leaks(text: str, values: set[tuple[str, str]], allow: frozenset[str] = 
 # a base-36 number, modulo the prime SKETCH_GRAM_BITS) inside the runs of letters and
 # digits that hold a digit (numbers: markup words are left out, they are many and never
 # personal).  A value whose characters or grams are missing cannot occur in the text; a
-# set bit proves nothing (the file is scanned for the value).  Grams, not pairs: a page
-# of dates and amounts holds nearly every digit pair, so pairs ruled out no phone number
-# there, while four-digit grams fill ~4 % of their bits on a page, ~25 % on a 100 KB
-# piece of an export.
+# set bit proves nothing (the file is scanned for the value).  Digit grams, not digit
+# pairs: a page of dates and amounts holds nearly every digit pair, so such pairs ruled
+# out no phone number there, while four-digit grams fill ~4 % of their bits on a page,
+# ~25 % on a 100 KB piece of an export.
 #
 # A sketch also has two bits per pair of adjacent characters that are neither ASCII nor
 # punctuation (two parts of a CRC of the pair, modulo the size of its pair region),
@@ -324,7 +324,7 @@ def _bits(stripped: str, size: int) -> set[int]:
     grams = {run[i:i + SKETCH_GRAM] for run in runs for i in range(len(run) - SKETCH_GRAM + 1)}
     bits.update(SKETCH_CHAR_BITS + int(gram, 36) % SKETCH_GRAM_BITS for gram in grams)
     for pair in set(_PAIR_RE.findall(stripped)):  # two bits each (see above)
-        crc = zlib.crc32(pair.encode("utf-8"))
+        crc = zlib.crc32(pair.encode("utf-8", "surrogatepass"))
         bits.add(SKETCH_PAIRS_FROM + crc % size)
         bits.add(SKETCH_PAIRS_FROM + (crc >> 16) % size)
     bits.add(SKETCH_PAIRS_FROM + size)  # the marker: bit_length() is SKETCH_PAIRS_FROM + size + 1
@@ -348,8 +348,8 @@ def needs(value: str) -> dict[int, int]:
     """{a sketch's bit length: the bits such a sketch must have all of to admit the
     canonical ``value``}: each of its characters, each gram of its letter-and-digit runs
     that hold a digit (such a run lies inside such a run of any text that contains the
-    value, maybe a longer one), and each pair of its adjacent non-ASCII characters (they
-    stand side by side in any text that contains it)."""
+    value, maybe a longer one), and each pair of its adjacent characters that are
+    neither ASCII nor punctuation (they stand side by side in any text that contains it)."""
     out = {}
     for size in SKETCH_PAIR_SIZES:
         need = _as_int(_bits(value, size))
