@@ -31,13 +31,7 @@ from urllib.parse import unquote, urljoin
 
 import pipeline
 from pipeline.errors import LeakFound
-from pipeline.leaks import (
-    LeakMatcher,
-    compile_leak_matcher,
-    needs,
-    sketch,
-    text_forms,
-)
+from pipeline.leaks import LeakMatcher, admits, compile_leak_matcher, needs, sketch, text_forms
 from pipeline.pii import normalise_text
 
 from .deploy import list_files
@@ -187,12 +181,10 @@ def _read(root: str, rel: str, span: tuple[int, int] | tuple = ()) -> bytes:
 
 def _still_holds(entry: tuple) -> bool:
     """True if a kept proof (targets, sketch) still holds: no added value may be in its text
-    (pipeline.leaks.admits, written out: it runs for each of 210,000 trusted files)."""
+    (a plain loop: it runs for each of 210,000 trusted files)."""
     mask = entry[1]
-    layout = mask.bit_length()
     for need in _STATE["needs"]:
-        bits = need.get(layout)
-        if bits is None or mask & bits == bits:
+        if admits(mask, need):
             return False
     return True
 
