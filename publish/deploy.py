@@ -34,6 +34,8 @@ from typing import TypeVar
 
 from pipeline.errors import DeployFailed
 
+from . import store
+
 T = TypeVar("T")
 
 RELEASES = "releases"
@@ -74,18 +76,19 @@ def _old_files(previous: Path | None, old_files: dict[str, str] | None) -> dict[
     return read_manifest(previous).get("files", {}) if previous else {}
 
 
-def list_files(root: Path, what: Callable[[os.DirEntry], T]) -> dict[str, T]:
+def list_files(root: Path, what: Callable[[os.DirEntry], T], follow: bool = True) -> dict[str, T]:
     """{relative posix path: what(entry)} of every file under ``root``, walked with
     os.scandir: its entries know their type and inode from the directory read, so a tree
     of 200,000 files is listed in about a second (pathlib's rglob with is_file and
-    relative_to took 20).  Symlinked directories are not entered."""
+    relative_to took 20).  Symlinked directories (a release's folders in the store,
+    publish.store) are entered as the server enters them, unless ``follow`` is False."""
     out: dict[str, T] = {}
     stack = [("", os.fspath(root))]
     while stack:
         prefix, path = stack.pop()
         with os.scandir(path) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
+                if entry.is_dir(follow_symlinks=follow):
                     stack.append((prefix + entry.name + "/", entry.path))
                 elif entry.is_file():
                     out[prefix + entry.name] = what(entry)
@@ -329,17 +332,20 @@ def clean_debris(root: Path) -> list[str]:
         if staging or incomplete:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
             removed.append(f"{RELEASES}/{path.name}")
-    return removed
+    return removed + store.clean_builds(store.store_dir(root))
 
 
 def prune_releases(root: Path, keep: int) -> list[str]:
-    """Delete the oldest complete releases beyond ``keep`` (never current); returns their names."""
+    """Delete the oldest complete releases beyond ``keep`` (never current), then the store
+    entries no release left links to; returns the names of the releases deleted."""
     keep = max(int(keep), 1)
     live = current_release(root)
     releases = list_releases(root)
     doomed = [r for r in releases[:-keep] if r.resolve() != live] if len(releases) > keep else []
     for release in doomed:
-        shutil.rmtree(release)
+        shutil.rmtree(release)  # its links into the store go, not what they point to
+    parent = releases_dir(root)
+    store.collect(root, [p / SITE for p in parent.iterdir()] if parent.is_dir() else [])
     return [r.name for r in doomed]
 
 
