@@ -29,7 +29,7 @@ from pipeline.load import LEDGER_NAME, load_content
 from pipeline.model import Content, Hold
 from pipeline.validate import validate_content
 
-from . import apart, heap, incremental, pelican_plugin
+from . import apart, heap, incremental, pelican_plugin, store
 from .cache import (
     SHARDS,
     VALIDATION_CODE,
@@ -156,8 +156,10 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         previous = output_dir
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     beside: dict[str, apart.Apart] = {}
+    settings = settings or load_settings()
+    store_root = (settings.get("GONGSHI_RELEASE") or {}).get("store")
+    building: dict[str, str] = {}  # store folders being made: removed if the run fails
     try:
-        settings = settings or load_settings()
         # Sections' pages() see the whole Prepared (content dir, all cases) under this key.
         plan_settings = dict(settings, GONGSHI_PREPARED=prepared)
         # Sections that need only the prepared site (open data) start now, in a child that
@@ -171,12 +173,18 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         with timed_stage(prepared.report, "render", progress):
             fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]),
                                                          prepared.identities)
-            todo = incremental.reuse_unchanged(pages, fingerprints, previous, staging)
+            make = pages
+            if store_root:  # publish: years of case pages are shared with earlier releases
+                make, building = incremental.share_folders(pages, fingerprints, store_root, staging)
+            todo = incremental.reuse_unchanged(make, fingerprints, previous, staging)
             reused = fingerprints.keys() - {page.path for page in todo}
             prepared.report.rendered = len(todo)
             _run_pelican(todo, shared, staging, settings)
-            _check_all_written(pages, staging)
-        del pages, todo, shared  # the page plan: not needed by the steps after (memory, issue 9)
+            _check_all_written(make, staging)  # a store entry was checked when it was made
+            for folder, name in building.items():
+                store.seal(store_root, name, staging, folder)
+            building = {}
+        del pages, make, todo, shared  # the page plan: not needed by the steps after (memory, issue 9)
         # Post-build steps may reuse what they made for ``previous`` when its pages are
         # unchanged (the search index per year): they get the old tree, the fingerprints
         # and the pages hard-linked from it.
@@ -188,7 +196,9 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
     except BaseException:
         for job in beside.values():
             job.abandon()
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # its links into the store, not the entries
+        if building:
+            store.discard(store_root, list(building.values()))
         raise
     prepared.report.output = output_dir
     return output_dir

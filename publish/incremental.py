@@ -19,6 +19,7 @@ import multiprocessing
 import os
 from pathlib import Path
 
+from . import store
 from .pages import Page
 from .settings import PROJECT_ROOT
 
@@ -150,6 +151,43 @@ def reuse_unchanged(pages: list[Page], fingerprints: dict[str, str], previous: P
                 pass  # missing there, or another file system: render it instead
         todo.append(page)
     return todo
+
+
+def store_folder(path: str) -> str | None:
+    """The folder of the page ``path`` that releases share through the store
+    (publish.store): the year of a case page ('cases/2024'); None for other pages."""
+    if not path.startswith("cases/"):
+        return None
+    parts = path.split("/", 2)
+    return f"cases/{parts[1]}" if len(parts) == 3 else None
+
+
+def share_folders(pages: list[Page], fingerprints: dict[str, str], store_root: Path,
+                  staging: Path) -> tuple[list[Page], dict[str, str]]:
+    """Link each store folder of ``staging`` (a year of case pages) to its store entry.
+
+    An entry is named by the paths and fingerprints of all its pages, so an entry the
+    store has already holds exactly the bytes these pages render to: its pages are
+    neither linked nor rendered.  Any other folder gets an empty ``.build-`` entry to be
+    filled through the link (by reuse_unchanged and Pelican) and sealed afterwards.
+    Returns the pages still to make and {folder: entry name} of the entries to seal.
+    """
+    folders: dict[str, list[str]] = {}
+    for page in pages:
+        folder = store_folder(page.path)
+        if folder:
+            folders.setdefault(folder, []).append(page.path)
+    done: set[str] = set()
+    building: dict[str, str] = {}
+    for folder, paths in sorted(folders.items()):
+        name = store.entry_name(folder, _digest(*(f"{p}\n{fingerprints[p]}" for p in sorted(paths))))
+        if store.has(store_root, name):
+            store.link(staging, folder, Path(store_root) / name)
+            done.add(folder)
+        else:
+            store.link(staging, folder, store.start(store_root, name))
+            building[folder] = name
+    return [page for page in pages if store_folder(page.path) not in done], building
 
 
 def save_manifest(output_dir: Path, fingerprints: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from pipeline.errors import DeployFailed, GongshiError
 from pipeline.load import LEDGER_NAME
 
-from . import cdn, deploy
+from . import cdn, deploy, store
 from .build import (
     BuildReport,
     Prepared,
@@ -118,7 +118,8 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         # by the run that made it (a walk of its 200,000 files saved), the new site's are
         # listed once, by the verifier, for the verifier and the manifest.
         known = {"previous": previous, "files": live_files, "linked": None, "inodes": None,
-                 "old_inodes": deploy.load_inodes(root / CACHE_DIR, previous)}
+                 "old_inodes": deploy.load_inodes(root / CACHE_DIR, previous),
+                 "store": store.store_dir(root)}  # folders shared between releases
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
                previous=previous / deploy.SITE if previous else None)
         with timed_stage(report, "release", progress):
