@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import store
 from .deploy import list_files
 from .incremental import load_manifest, make_parent
 from .search_canonical import SearchIndexError, canonicalise_bundle
@@ -241,7 +242,8 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
 
 def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
                 keys: dict | None = None, max_pages: int = 5000,
-                workers: int = 1, known: dict[str, str] | None = None) -> list[ShardStats]:
+                workers: int = 1, known: dict[str, str] | None = None,
+                store_root: Path | None = None) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
@@ -256,6 +258,11 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     mtimes, so the CDN purge list stays small).  Pagefind's output depends only on its
     version, its arguments and the pages it reads, and is canonicalised (see below).
     ``known``: digests of pages not to read again (see source_key).
+
+    ``store_root`` (publish): the year and month bundles live in the store
+    (publish.store), named by their source key; the site links to them.  A bundle whose
+    entry exists is linked, not indexed nor hard-linked file by file; a new one is moved
+    into the store once made.
     """
     binary = pagefind_binary()
     shards = plan_shards(site, out, by_year, max_pages)
@@ -267,10 +274,17 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     def inner(shard: Shard) -> set[str]:  # the bundles nested in this one's folder
         return nested if shard.subdir == BUNDLE_DIR else set()
 
+    names: dict[str, str] = {}  # store entry of each year or month bundle (publish only)
     for shard in shards:
         key = source_key(binary, out, shard, known)
         unchanged = old_keys.get(KEY_PREFIX + shard.subdir) == key
-        if unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner(shard)):
+        if store_root and shard.subdir != BUNDLE_DIR:
+            names[shard.subdir] = store.entry_name(shard.subdir, key)
+        if shard.subdir in names and store.has(store_root, names[shard.subdir]):
+            store.link(out, shard.subdir, Path(store_root) / names[shard.subdir])
+            stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
+                                             _bundle_bytes(out / shard.subdir, set()), reused=True)
+        elif unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner(shard)):
             stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
                                              _bundle_bytes(out / shard.subdir, inner(shard)),
                                              reused=True)
@@ -288,6 +302,9 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     with ThreadPoolExecutor(max(1, workers)) as pool:  # threads wait on Pagefind processes
         for shard, result in zip(rest, pool.map(run, rest), strict=True):
             stats[shard.subdir] = result
+    for subdir, name in names.items():  # bundles made or hard-linked by this run
+        if not os.path.islink(out / subdir):
+            store.link(out, subdir, store.adopt(store_root, name, out / subdir))
     return [stats[shard.subdir] for shard in shards]
 
 
@@ -343,7 +360,7 @@ def _link_bundle(previous: Path, out: Path, subdir: str, nested: set[str]) -> bo
     source = previous / subdir
     if not (source / "pagefind-entry.json").is_file():
         return False
-    files = list_files(source, os.DirEntry.is_file)
+    files = list_files(source, os.DirEntry.is_file, follow=False)  # not the linked bundles
     made: list[str] = []
     dirs: set[str] = set()
     try:

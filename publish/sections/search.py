@@ -67,9 +67,11 @@ def pages(site: SiteData, settings: dict) -> list[Page]:
 def postbuild(prepared, out: Path, settings: dict) -> None:
     """Build the Pagefind index over the staged site (raises SearchIndexError)."""
     # Pages the render hard-linked from the live release: their digests are in its manifest.
-    files = (settings.get("GONGSHI_RELEASE") or {}).get("files", {})
+    release = settings.get("GONGSHI_RELEASE") or {}
+    files = release.get("files", {})
     known = {rel: files[rel] for rel in settings.get("GONGSHI_REUSED", ()) if rel in files}
     build_index(prepared.site, Path(out), settings.get("SEARCH_SHARD_BY_YEAR", True),
                 previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"),
                 max_pages=settings.get("SEARCH_SHARD_PAGES", 5000),
-                workers=int(settings.get("BUILD_WORKERS", 1)), known=known)
+                workers=int(settings.get("BUILD_WORKERS", 1)), known=known,
+                store_root=release.get("store"))
