@@ -108,6 +108,9 @@ def _server_block(current: str, server_name: str, listen: str, prefix: str) -> l
         f"    listen {listen};",
         f"    server_name {server_name};",
         "    server_tokens off;",
+        # A release links its unchanged folders into ROOT/store (publish.store): an
+        # http-level disable_symlinks would hide every case page.
+        "    disable_symlinks off;",
         "    absolute_redirect off;  # behind a CDN the origin's host and port are not public",
         "    charset utf-8;",
         f"    charset_types {GZIP_TYPES};",
