@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -26,14 +27,27 @@ def build_site(content: Path, out: Path, as_of: dt.date = FIXTURE_AS_OF, **kw):
     return build(content, out, as_of, **kw)
 
 
+def served_files(site: Path) -> list[Path]:
+    """Every file under ``site`` as nginx serves it, sorted: folder links into the
+    release store (publish.store) are followed, as pathlib's rglob does not."""
+    found = []
+    for folder, _dirs, files in os.walk(site, followlinks=True):
+        found += [Path(folder) / name for name in files]
+    return sorted(found)
+
+
+def served_tree(site: Path) -> dict[str, bytes]:
+    """{site-relative posix path: bytes} of every served file."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in served_files(site)}
+
+
 def all_output_text(site: Path) -> dict[str, str]:
     """Every output file's searchable text (gzip index fragments decompressed)."""
     texts = {}
-    for path in sorted(site.rglob("*")):
-        if path.is_file():
-            text = read_output_text(path)
-            if text is not None:
-                texts[path.relative_to(site).as_posix()] = text
+    for path in served_files(site):
+        text = read_output_text(path)
+        if text is not None:
+            texts[path.relative_to(site).as_posix()] = text
     return texts
 
 

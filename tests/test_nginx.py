@@ -24,7 +24,7 @@ from publish import deploy
 from publish.nginx import IMMUTABLE, REVALIDATE, SHORT, NginxValueInvalid, nginx_conf
 from publish.publish import publish
 from publish.settings import load_settings
-from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
+from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content, served_files
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 GONGSHI = str(Path(sys.executable).with_name("gongshi"))
@@ -130,7 +130,7 @@ def server(published, tmp_path_factory):
 def _site_file(root: Path, pattern: str) -> str:
     """The site-relative path of the first served file matching ``pattern`` (a glob)."""
     site = root / "current" / "site"
-    found = sorted(site.rglob(pattern))
+    found = [p for p in served_files(site) if p.match(pattern)]
     assert found, f"no {pattern} in the built site"
     return found[0].relative_to(site).as_posix()
 

@@ -21,12 +21,12 @@ from click.testing import CliRunner
 from gongshi.cli import cli
 from pipeline.errors import ContentInvalid, DeployFailed, LeakFound
 from pipeline.load import LEDGER_NAME
-from publish import cdn, deploy, incremental, verify
+from publish import cdn, deploy, verify
 from publish.assemble import bureau_allow_list
 from publish.build import prepare
 from publish.publish import publish, rollback
 from publish.settings import load_settings
-from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
+from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content, served_files
 
 pytestmark = pytest.mark.slow
 
@@ -105,8 +105,8 @@ def test_second_publish_lists_exactly_the_changed_urls(two_releases):
     old = deploy.releases_dir(root) / first.release / "site"
     new = deploy.releases_dir(root) / second.release / "site"
     assert_intact(root, new.parent)
-    old_files = {p.relative_to(old).as_posix() for p in old.rglob("*") if p.is_file()}
-    new_files = {p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()}
+    old_files = {p.relative_to(old).as_posix() for p in served_files(old)}
+    new_files = {p.relative_to(new).as_posix() for p in served_files(new)}
     differ = {f for f in old_files & new_files if not filecmp.cmp(old / f, new / f, shallow=False)}
     assert second.changed == sorted(cdn.page_url(f) for f in differ | (new_files - old_files))
     assert second.removed == sorted(cdn.page_url(f) for f in old_files - new_files)
@@ -303,14 +303,20 @@ def test_concurrent_run_fails_naming_the_holder(two_releases, tmp_path):
     root = copy_root(two_releases["root"], tmp_path / "root")
     content = copy_content(two_releases["content"], tmp_path / "content")
     count = len(deploy.list_releases(root))
-    # Without the live release's render manifest the first run renders and indexes every
-    # page again (seconds), so it still holds the lock when the second run starts.
-    incremental.manifest_path(deploy.current_release(root) / deploy.SITE).unlink()
-    first = subprocess.Popen([GONGSHI, *_publish_cmd(content, root)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: bool(list(deploy.releases_dir(root).glob(".staging-*"))), first, "the lock")
+    # The first run holds the lock while its CDN purge (of a URL left pending) runs; the
+    # purge command waits until the second run has been tried.
+    started, done = tmp_path / "purge-started", tmp_path / "second-run-done"
+    (root / cdn.PENDING).write_text("https://ybj.ceshi.gov.cn/gongshi/\n")
+    script = ("import os, sys, time\nopen(sys.argv[1], 'w').close()\ndeadline = time.time() + 120\n"
+              "while not os.path.exists(sys.argv[2]) and time.time() < deadline:\n    time.sleep(0.02)\n")
+    config = tmp_path / "deploy.py"
+    config.write_text(f"PURGE_COMMAND = {[sys.executable, '-c', script, str(started), str(done)]!r}\n")
+    first = subprocess.Popen([GONGSHI, *_publish_cmd(content, root, "--config", str(config))],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(started.exists, first, "the purge")
     busy = subprocess.run([GONGSHI, *_publish_cmd(content, root, "--wait", "0")],
                           capture_output=True, text=True)
+    done.touch()
     assert first.wait(timeout=300) == 0, first.stderr.read()
     assert busy.returncode == 1
     assert f"pid {first.pid}" in busy.stderr and "live site is unchanged" in busy.stderr
