@@ -172,19 +172,25 @@ def render(prepared: Prepared, output_dir: Path, settings: dict | None = None, p
         shared = _globals(prepared.site)
         with timed_stage(prepared.report, "render", progress):
             fingerprints = incremental.page_fingerprints(pages, shared, Path(settings["THEME"]),
-                                                         prepared.identities)
+                                                         prepared.identities, settings)
             make = pages
             if store_root:  # publish: years of case pages are shared with earlier releases
                 make, building = incremental.share_folders(pages, fingerprints, store_root, staging)
-            todo = incremental.reuse_unchanged(make, fingerprints, previous, staging)
-            reused = fingerprints.keys() - {page.path for page in todo}
+            live = incremental.load_manifest(previous)  # the live pages' fingerprints
+            todo = incremental.reuse_unchanged(make, fingerprints, previous, staging, live)
+            # Pages with the live release's bytes (the search step takes their digests from
+            # its manifest): a linked store entry may come from an older release, so only a
+            # fingerprint equal to the live page's counts.
+            rendered = {page.path for page in todo}
+            reused = {path for path, fp in fingerprints.items() if live.get(path) == fp} - rendered
             prepared.report.rendered = len(todo)
             _run_pelican(todo, shared, staging, settings)
             _check_all_written(make, staging)  # a store entry was checked when it was made
             for folder, name in building.items():
                 store.seal(store_root, name, staging, folder)
+                settings["GONGSHI_RELEASE"].setdefault("made", set()).add(name)
             building = {}
-        del pages, make, todo, shared  # the page plan: not needed by the steps after (memory, issue 9)
+        del pages, make, todo, rendered, live, shared  # the page plan: not needed by the steps after (memory, issue 9)
         # Post-build steps may reuse what they made for ``previous`` when its pages are
         # unchanged (the search index per year): they get the old tree, the fingerprints
         # and the pages hard-linked from it.

@@ -28,7 +28,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -216,18 +216,21 @@ def write_gone_markers(release: Path, gone_urls: list[str]) -> None:
 
 def keep_unchanged_mtimes(site: Path, files: dict[str, str], previous: Path | None,
                           old_files: dict[str, str] | None = None,
-                          linked: frozenset[str] = frozenset()) -> None:
+                          linked: frozenset[str] = frozenset(), frozen: Iterable[str] = ()) -> None:
     """Give files identical to the previous release that release's mtime.
 
     nginx derives ETag and Last-Modified from mtime and size, so an unchanged page
     keeps its validators across releases and the CDN revalidates it with a 304.
     ``old_files``, ``linked``: as for hash_tree (a linked file has that mtime already).
+    ``frozen``: folders (site-relative) whose files are left alone: links to store
+    entries that earlier releases serve as they are (publish.store).
     """
     if previous is None:
         return
     old = _old_files(previous, old_files)
+    skip = tuple(folder.rstrip("/") + "/" for folder in frozen)
     for rel, digest in files.items():
-        if old.get(rel) == digest and rel not in linked:
+        if old.get(rel) == digest and rel not in linked and not rel.startswith(skip):
             stat = (previous / SITE / rel).stat()
             os.utime(Path(site) / rel, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 

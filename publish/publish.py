@@ -119,7 +119,8 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         # listed once, by the verifier, for the verifier and the manifest.
         known = {"previous": previous, "files": live_files, "linked": None, "inodes": None,
                  "old_inodes": deploy.load_inodes(root / CACHE_DIR, previous),
-                 "store": store.store_dir(root)}  # folders shared between releases
+                 # folders shared between releases, and the entries this run adds to them
+                 "store": store.store_dir(root), "made": set()}
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
                previous=previous / deploy.SITE if previous else None)
         with timed_stage(report, "release", progress):
@@ -127,7 +128,10 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
             # Both found by the verifier (postbuild): nothing is written into the site after it.
             inodes, linked = known["inodes"], known["linked"] or frozenset()
             files = deploy.hash_tree(site, previous, live_files, linked, inodes)
-            deploy.keep_unchanged_mtimes(site, files, previous, live_files, linked)
+            # Never through a link to an entry an earlier run made: a kept release serves it.
+            made = known["made"]
+            frozen = [f for f, name in store.linked_folders(site, known["store"]).items() if name not in made]
+            deploy.keep_unchanged_mtimes(site, files, previous, live_files, linked, frozen)
             deploy.write_gone_markers(staging, report.gone_urls)
             manifest = _manifest(prepared, files)
             changed, removed = cdn.diff_manifests(live, manifest)

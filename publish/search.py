@@ -243,7 +243,7 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
 def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
                 keys: dict | None = None, max_pages: int = 5000,
                 workers: int = 1, known: dict[str, str] | None = None,
-                store_root: Path | None = None) -> list[ShardStats]:
+                store_root: Path | None = None, made: set[str] | None = None) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
@@ -262,7 +262,7 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     ``store_root`` (publish): the year and month bundles live in the store
     (publish.store), named by their source key; the site links to them.  A bundle whose
     entry exists is linked, not indexed nor hard-linked file by file; a new one is moved
-    into the store once made.
+    into the store once made, and its name added to ``made``.
     """
     binary = pagefind_binary()
     shards = plan_shards(site, out, by_year, max_pages)
@@ -305,6 +305,8 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     for subdir, name in names.items():  # bundles made or hard-linked by this run
         if not os.path.islink(out / subdir):
             store.link(out, subdir, store.adopt(store_root, name, out / subdir))
+            if made is not None:
+                made.add(name)
     return [stats[shard.subdir] for shard in shards]
 
 

@@ -14,7 +14,11 @@ relative symlink to each:
 Rules that keep this as safe as a tree of hard links:
 - An entry is complete before it has its name: a folder is built as ``.build-<name>`` and
   renamed once every file is in it (or made elsewhere and renamed in whole).  Nothing
-  writes into a named entry, so one name always holds the same bytes.
+  writes into a named entry, so one name always holds the same bytes.  (The run that made
+  an entry gives its unchanged files the live release's mtimes before any release serves
+  it; entries made earlier are left alone: deploy.keep_unchanged_mtimes' ``frozen``.)
+- Pruning unnames an entry (back to ``.build-<name>``) before deleting it, so a run
+  killed mid-delete never leaves a half entry under a name a later run would link.
 - A run that fails leaves only ``.build-*`` folders and entries no release links to; the
   next run removes the first (clean_debris) and every pruning run the second (collect).
 - An entry stays while any release under ``releases/`` links to it, so a rollback target
@@ -104,23 +108,28 @@ def clean_builds(store: Path) -> list[str]:
     return removed
 
 
-def linked_names(site: Path, store: Path) -> set[str]:
-    """The store entries ``site`` links to: symlinks one or two levels down (the shared
-    folders are ``cases/<year>`` and ``pagefind/<bundle>``) that point into ``store``."""
+def linked_folders(site: Path, store: Path) -> dict[str, str]:
+    """{site-relative folder: store entry} of the links in ``site`` one or two levels down
+    (the shared folders are ``cases/<year>`` and ``pagefind/<bundle>``) into ``store``."""
     store = os.path.realpath(store)
-    names: set[str] = set()
+    folders: dict[str, str] = {}
     for top in _scan(site):
         if top.is_symlink():
-            candidates = [top]
+            candidates = [(top.name, top)]
         elif top.is_dir():
-            candidates = [e for e in _scan(top.path) if e.is_symlink()]
+            candidates = [(f"{top.name}/{e.name}", e) for e in _scan(top.path) if e.is_symlink()]
         else:
             continue
-        for entry in candidates:
+        for folder, entry in candidates:
             target = os.path.realpath(entry.path)
             if os.path.dirname(target) == store:
-                names.add(os.path.basename(target))
-    return names
+                folders[folder] = os.path.basename(target)
+    return folders
+
+
+def linked_names(site: Path, store: Path) -> set[str]:
+    """The store entries ``site`` links to."""
+    return set(linked_folders(site, store).values())
 
 
 def collect(root: Path, sites: list[Path]) -> list[str]:
@@ -137,7 +146,14 @@ def collect(root: Path, sites: list[Path]) -> list[str]:
     removed = []
     for entry in sorted(_scan(store), key=lambda e: e.name):
         if entry.name not in used and entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
+            # Unnamed first: a run killed while deleting leaves a .build- folder (removed
+            # by the next run), never a half entry that a later run would link.
+            doomed = entry.path
+            if not entry.name.startswith(BUILD_PREFIX):
+                doomed = os.path.join(store, BUILD_PREFIX + entry.name)
+                shutil.rmtree(doomed, ignore_errors=True)
+                os.rename(entry.path, doomed)
+            shutil.rmtree(doomed)
             removed.append(entry.name)
     return removed
 

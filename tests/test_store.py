@@ -6,6 +6,7 @@ file with a full build."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -116,6 +117,82 @@ def test_a_failed_run_leaves_no_half_made_entry(published, tmp_path, monkeypatch
     result = publish(content, root, FIXTURE_AS_OF, load_settings())
     assert f"store/{debris.name}" in result.cleaned and not debris.exists()
     assert not [n for n in entries(root) if n.startswith(store.BUILD_PREFIX)]
+
+
+def test_a_retried_or_reverted_run_serves_the_search_of_its_pages(published, tmp_path, monkeypatch):
+    """Issue 9 (incremental result == full build), R-CORR: a run that links an entry an
+    earlier run made (a retry after a failure once its entries were sealed; a correction
+    reverted, which links the older release's entry) indexes those pages' bytes, not the
+    live release's: the search serves what a full build writes (review of the store)."""
+    root = copy_root(published["root"], tmp_path / "root")
+    content = copy_content(published["content"], tmp_path / "content")
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3600元")
+
+    def killed(*_args, **_kw):
+        raise RuntimeError("killed after the render")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deploy, "finalize_release", killed)
+        with pytest.raises(RuntimeError):
+            publish(content, root, FIXTURE_AS_OF, load_settings())
+    publish(content, root, FIXTURE_AS_OF, load_settings())  # the same content again
+    fresh = build(copy_content(content, tmp_path / "fresh-content"), tmp_path / "fresh", FIXTURE_AS_OF).output
+    assert served_tree(site_of(root)) == served_tree(fresh)
+    edit_case(content, "2026-0020", "骗取医保基金3600元", "骗取医保基金3200元")  # back to the first
+    publish(content, root, FIXTURE_AS_OF, load_settings(KEEP_RELEASES=10))
+    assert links(site_of(root))["cases/2026"] == links(published["first_site"])["cases/2026"]
+    fresh = build(copy_content(content, tmp_path / "fresh-content2"), tmp_path / "fresh2", FIXTURE_AS_OF).output
+    assert served_tree(site_of(root)) == served_tree(fresh)
+
+
+def test_a_later_run_leaves_the_files_of_shared_entries_alone(tmp_path):
+    """SPEC §7 (a kept release is a rollback target as it was): a run that links an entry
+    an earlier release made gives its files no new mtime (nginx's ETag and Last-Modified),
+    even where the live release has the same bytes as another file."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    root, keep = tmp_path / "root", dict(KEEP_RELEASES=10)
+    theme = tmp_path / "theme"
+    shutil.copytree(load_settings()["THEME"], theme)
+    first = publish(content, root, FIXTURE_AS_OF, load_settings(**keep))
+    first_site = deploy.releases_dir(root) / first.release / deploy.SITE
+    stamps = {p: os.stat(p).st_mtime_ns for p in served_files(first_site / "cases/2026")}
+    edit_case(content, "2026-0020", "骗取医保基金3200元", "骗取医保基金3300元")
+    publish(content, root, FIXTURE_AS_OF, load_settings(**keep))
+    # Reverted, under another theme that renders the same bytes: every page is made again,
+    # and the reverted one gets a new mtime (the live page was another).
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3200元")
+    (theme / "templates" / "404.html").write_text(
+        (theme / "templates" / "404.html").read_text(encoding="utf-8") + "{# another theme #}\n",
+        encoding="utf-8")
+    publish(content, root, FIXTURE_AS_OF, load_settings(THEME=str(theme), **keep))
+    # The first theme again: the first release's entry is linked, the live files have its
+    # bytes in other inodes (one with another mtime).
+    last = publish(content, root, FIXTURE_AS_OF, load_settings(**keep))
+    assert links(site_of(root))["cases/2026"] == links(first_site)["cases/2026"]
+    assert last.changed == [] and last.removed == []
+    assert {p: os.stat(p).st_mtime_ns for p in stamps} == stamps
+
+
+def test_pruning_killed_while_deleting_leaves_no_half_entry(tmp_path, monkeypatch):
+    """SPEC §7: an entry is unnamed before it is deleted, so a run killed half way leaves a
+    .build- folder (removed by the next run), never a half entry a later run would link."""
+    entry = store.adopt(store.store_dir(tmp_path), "cases-2024-abc", _folder(tmp_path / "a"))
+    (entry / "more.html").write_text("y", encoding="utf-8")
+    real = store.shutil.rmtree
+
+    def killed(path, *args, **kwargs):
+        if os.path.isdir(path) and not kwargs.get("ignore_errors"):
+            os.unlink(os.path.join(path, "index.html"))  # half deleted, then the kill
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store.shutil, "rmtree", killed)
+        with pytest.raises(KeyboardInterrupt):
+            store.collect(tmp_path, [])
+    assert not store.has(store.store_dir(tmp_path), entry.name)
+    assert store.clean_builds(store.store_dir(tmp_path)) == [f"store/{store.BUILD_PREFIX}{entry.name}"]
+    assert list(store.store_dir(tmp_path).iterdir()) == []
 
 
 def test_the_verifier_reads_through_the_links(published, tmp_path):

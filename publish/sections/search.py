@@ -74,4 +74,4 @@ def postbuild(prepared, out: Path, settings: dict) -> None:
                 previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"),
                 max_pages=settings.get("SEARCH_SHARD_PAGES", 5000),
                 workers=int(settings.get("BUILD_WORKERS", 1)), known=known,
-                store_root=release.get("store"))
+                store_root=release.get("store"), made=release.get("made"))
