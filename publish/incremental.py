@@ -14,6 +14,7 @@ the served tree.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import multiprocessing
 import os
@@ -26,6 +27,11 @@ from .settings import PROJECT_ROOT
 # Code whose change must re-render every page, besides the theme's templates.
 RENDER_CODE = ("publish/filters.py", "publish/flowchart.py", "publish/pelican_plugin.py",
                "pelican.conf.py")
+# Libraries whose version can change what a template renders to, and the settings the
+# templates read (a deployment's --config may set them).  A page rendered under other
+# ones is not reused, nor is a store entry made from such pages linked (publish.store).
+RENDER_LIBRARIES = ("pelican", "jinja2", "markupsafe", "markdown", "nh3")
+RENDER_SETTINGS = ("SITEURL",)
 
 
 def manifest_path(output_dir: Path) -> Path:
@@ -51,7 +57,8 @@ def template_fingerprints(theme: Path) -> tuple[str, dict[str, bool]]:
     templates = sorted((Path(theme) / "templates").glob("*.html"))
     sources = {p.stem: p.read_text(encoding="utf-8") for p in templates}
     code = [(PROJECT_ROOT / rel).read_bytes() for rel in RENDER_CODE if (PROJECT_ROOT / rel).exists()]
-    fingerprint = _digest(*(f"{k}\n{v}" for k, v in sorted(sources.items())), *code)
+    versions = [f"{name}=={importlib.metadata.version(name)}" for name in RENDER_LIBRARIES]
+    fingerprint = _digest(*(f"{k}\n{v}" for k, v in sorted(sources.items())), *code, *versions)
     common = "as_of" in sources.get("base", "") + sources.get("_macros", "")
     return fingerprint, {name: common or "as_of" in src for name, src in sources.items()}
 
@@ -88,15 +95,18 @@ def _context_text(value, memo: dict[int, tuple[object, str]]) -> str:
 
 
 def page_fingerprints(pages: list[Page], shared: dict, theme: Path,
-                      known: dict[int, tuple[object, str]] | None = None) -> dict[str, str]:
+                      known: dict[int, tuple[object, str]] | None = None,
+                      settings: dict | None = None) -> dict[str, str]:
     """{output path: fingerprint} for every page.
 
     ``known``: {id(obj): (obj, text)} of records whose content a text already names
     (redacted cases by their redaction cache key: publish.redaction.CaseCaches); they
-    stand as that text instead of the hash of their repr.
+    stand as that text instead of the hash of their repr.  ``settings``: the run's
+    (RENDER_SETTINGS of it count).
     """
     code_fp, uses_as_of = template_fingerprints(theme)
     stable = {k: v for k, v in shared.items() if k != "as_of"}
+    stable.update({f"setting:{k}": (settings or {}).get(k) for k in RENDER_SETTINGS})
     base = _digest(code_fp, repr(sorted(stable.items())))
     dated = _digest(base, repr(shared.get("as_of")))
     memo: dict[int, tuple[object, str]] = dict(known or {})
@@ -135,9 +145,10 @@ def make_parent(path: str, made: set[str]) -> None:
 
 
 def reuse_unchanged(pages: list[Page], fingerprints: dict[str, str], previous: Path | None,
-                    staging: Path) -> list[Page]:
-    """Hard-link every unchanged page from ``previous`` into ``staging``; return the rest."""
-    old = load_manifest(previous)
+                    staging: Path, old: dict[str, str] | None = None) -> list[Page]:
+    """Hard-link every unchanged page from ``previous`` into ``staging``; return the rest.
+    ``old``: load_manifest(previous), when the caller has it."""
+    old = load_manifest(previous) if old is None else old
     todo = []
     made: set[str] = set()
     for page in pages:

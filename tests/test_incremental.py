@@ -103,6 +103,28 @@ def test_redacted_cases_stand_in_fingerprints_by_their_cache_key():
                                          {id(case): (case, "<Case k1>")}) == plain
 
 
+def test_fingerprint_covers_siteurl_and_library_versions(monkeypatch):
+    """Issue 9: a page rendered under another SITEURL (a deployment's --config) or another
+    Jinja2 is not the same page: its fingerprint differs, so neither a hard link from the
+    live release nor a store entry made under the old ones is reused (publish.store)."""
+    from pathlib import Path
+
+    from publish.pages import Page
+    from publish.settings import load_settings
+
+    settings = load_settings()
+    theme = Path(settings["THEME"])
+    page = [Page("a/index.html", "case", {"n": 1})]
+    before = incremental.page_fingerprints(page, {}, theme, settings=settings)
+    assert incremental.page_fingerprints(page, {}, theme, settings=dict(settings)) == before
+    moved = incremental.page_fingerprints(page, {}, theme, settings=dict(settings, SITEURL="https://ybj.example.cn"))
+    assert moved != before
+    real = incremental.importlib.metadata.version
+    monkeypatch.setattr(incremental.importlib.metadata, "version",
+                        lambda name: "0.0-other" if name == "jinja2" else real(name))
+    assert incremental.page_fingerprints(page, {}, theme, settings=settings) != before
+
+
 def test_make_parent_makes_each_directory_once(tmp_path, monkeypatch):
     """Issue 9: a page's directory costs one mkdir (100,000 case directories per
     release), and none for the next page in it; missing parents are made too, an
