@@ -193,9 +193,10 @@ def _failure(text: str) -> str:
 
 
 def tree_size(path: Path) -> tuple[int, int]:
-    """(bytes, files) of every regular file under ``path`` (symlinks not followed)."""
+    """(bytes, files) of every regular file under ``path`` as served: folder links (a
+    release's folders in ROOT/store, publish.store) are followed, file links not counted."""
     total = files = 0
-    for dirpath, _dirs, names in os.walk(path):
+    for dirpath, _dirs, names in os.walk(path, followlinks=True):
         for name in names:
             st = os.lstat(os.path.join(dirpath, name))
             if not os.path.islink(os.path.join(dirpath, name)):
