@@ -50,8 +50,9 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
         cache = Cache(prepared.cache_dir, "verified", "proof")
         known = dict(cache.data)
         # One listing of the finished tree serves the verifier and the release manifest.
-        inodes = deploy.file_inodes(out)
         release = settings.get("GONGSHI_RELEASE")
+        inodes = (deploy.release_inodes(out, release["previous"], release.get("old_inodes"),
+                                        release.get("store")) if release else deploy.file_inodes(out))
         verify_site(out, prepared.secrets, allow, known=known,
                     workers=int(settings.get("BUILD_WORKERS", 1)),
                     trusted=_trusted(out, inodes, release), files=inodes.keys())

@@ -166,8 +166,14 @@ def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases,
         path=os.path, stat=lambda path: stats.append(Path(path).name) or os.stat(path)))
     previous = deploy.current_release(root)
     listed: list[Path] = []  # the live release's inodes were kept by the run that made it
-    real_listing = deploy.file_inodes
-    monkeypatch.setattr(deploy, "file_inodes", lambda site: listed.append(Path(site)) or real_listing(site))
+    real_listing, real_walk = deploy.file_inodes, deploy.list_files
+
+    def walk(site, what, *args, **kwargs):
+        if what is os.DirEntry.inode:
+            listed.append(Path(site))
+        return real_walk(site, what, *args, **kwargs)
+
+    monkeypatch.setattr(deploy, "list_files", walk)
     result = publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=1))
     assert len(listed) == 1 and not listed[0].is_relative_to(previous)  # the new site, once
     site = deploy.releases_dir(root) / result.release / deploy.SITE

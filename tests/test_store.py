@@ -195,6 +195,29 @@ def test_pruning_killed_while_deleting_leaves_no_half_entry(tmp_path, monkeypatc
     assert list(store.store_dir(tmp_path).iterdir()) == []
 
 
+def test_a_release_listing_takes_unchanged_entries_from_the_live_one(published, monkeypatch):
+    """Issue 9: the listing the verifier and the manifest use is the whole served tree, but
+    a folder linked to the very entry the live release links to is not walked again: its
+    files and inodes are the live release's kept listing."""
+    first = deploy.releases_dir(published["root"]) / published["first"].release
+    site, old_inodes = site_of(published["root"]), deploy.file_inodes(first / deploy.SITE)
+    walked: list[str] = []
+    real = os.scandir
+
+    def scandir(path):
+        walked.append(os.fspath(path))
+        return real(path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deploy.os, "scandir", scandir)
+        listed = deploy.release_inodes(site, first, old_inodes, store.store_dir(published["root"]))
+    assert listed == deploy.file_inodes(site)
+    assert any("/cases/2026/" in path for path in walked)  # a new entry: walked
+    assert not any("/cases/2025/" in path or "/pagefind/2025" in path for path in walked)
+    # Without a kept listing, everything is walked.
+    assert deploy.release_inodes(site, first, None, store.store_dir(published["root"])) == listed
+
+
 def test_the_verifier_reads_through_the_links(published, tmp_path):
     """R-PII: the verifier proves the files inside linked folders, not the links: a phone
     number planted in a store entry is found in the release that links to it."""
