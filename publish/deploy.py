@@ -77,13 +77,14 @@ def _old_files(previous: Path | None, old_files: dict[str, str] | None) -> dict[
 
 
 def list_files(root: Path, what: Callable[[os.DirEntry], T], follow: bool = True,
-               skip: frozenset[str] = frozenset()) -> dict[str, T]:
+               skip: frozenset[str] = frozenset(), dirs: dict[str, tuple] | None = None) -> dict[str, T]:
     """{relative posix path: what(entry)} of every file under ``root``, walked with
     os.scandir: its entries know their type and inode from the directory read, so a tree
     of 200,000 files is listed in about a second (pathlib's rglob with is_file and
     relative_to took 20).  Symlinked directories (a release's folders in the store,
     publish.store) are entered as the server enters them, unless ``follow`` is False.
-    ``skip``: folders (relative, no trailing slash) not entered."""
+    ``skip``: folders (relative, no trailing slash) not entered.  ``dirs``: filled with
+    {folder: (inode, ctime)} of every folder entered (one stat each; see release_listing)."""
     out: dict[str, T] = {}
     stack = [("", os.fspath(root))]
     while stack:
@@ -91,9 +92,12 @@ def list_files(root: Path, what: Callable[[os.DirEntry], T], follow: bool = True
         with os.scandir(path) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=follow):
-                    if skip and prefix + entry.name in skip:
+                    rel = prefix + entry.name
+                    if skip and rel in skip:
                         continue
-                    stack.append((prefix + entry.name + "/", entry.path))
+                    if dirs is not None:
+                        dirs[rel] = _stamp(entry.stat(follow_symlinks=follow))
+                    stack.append((rel + "/", entry.path))
                 elif entry.is_file():
                     out[prefix + entry.name] = what(entry)
     return out
@@ -104,26 +108,65 @@ def file_inodes(site: Path) -> dict[str, int]:
     return list_files(site, os.DirEntry.inode)
 
 
-def release_inodes(site: Path, previous: Path | None, old_inodes: dict[str, int] | None,
-                   store_dir: Path | None) -> dict[str, int]:
-    """file_inodes(site), where the folders that link to the very store entry the live
-    release ``previous`` links to there are not walked: their files and inodes are those
-    of ``old_inodes`` (that release's listing, kept by the run that made it).  A named
-    entry never changes (publish.store) and its listing was walked when a release first
-    linked it, so at 100,000 results the 200,000 files of unchanged years and bundles
-    are not listed again (issue 9: ~4.5 s of a correction's verify stage)."""
-    if previous is None or not old_inodes or store_dir is None:
-        return file_inodes(site)
+Listing = tuple[dict[str, int], dict[str, tuple[int, int]]]  # files' inodes, folders' stamps
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int]:
+    """A folder's (inode, ctime): adding, removing or renaming anything in it changes
+    its ctime, and a folder restored or copied into place has another inode."""
+    return (st.st_ino, st.st_ctime_ns)
+
+
+def _shared_folder(rel: str, folders: frozenset[str] | set[str]) -> str | None:
+    """The folder of ``folders`` (one or two levels down) that ``rel`` is in or is."""
+    top, _, rest = rel.partition("/")
+    if top in folders:
+        return top
+    second = f"{top}/{rest.partition('/')[0]}"
+    return second if second in folders else None
+
+
+def _stamps_hold(site: Path, stamps: dict[str, tuple[int, int]]) -> bool:
+    try:
+        return all(_stamp(os.stat(os.path.join(site, rel))) == stamp for rel, stamp in stamps.items())
+    except OSError:
+        return False
+
+
+def release_listing(site: Path, previous: Path | None, kept: Listing | None,
+                    store_dir: Path | None) -> Listing:
+    """({file: inode} of every file under ``site``, {folder: stamp} of every folder).
+
+    A folder that links to the very store entry the live release ``previous`` links to
+    there is not walked again when none of its folders changed since ``kept`` (that
+    release's listing, kept by the run that made it) was made: one stat per folder
+    instead of reading every directory.  Its files and inodes are then the kept ones.  A
+    named entry is never written (publish.store), and a file added, removed or replaced
+    by renaming in it — or the whole store restored — changes a folder's stamp, so such
+    an entry is walked, and what changed is verified (issue 9: ~4 s of a correction's
+    verify stage at 100,000 results).  A file overwritten in place keeps its inode: as
+    for any hard link of a sealed release, it is not read again (see linked_files).
+    """
+    dirs: dict[str, tuple[int, int]] = {}
+    if previous is None or kept is None or store_dir is None:
+        return list_files(site, os.DirEntry.inode, dirs=dirs), dirs
+    old_files, old_dirs = kept
     live = store.linked_folders(Path(previous) / SITE, store_dir)
-    same = frozenset(f for f, name in store.linked_folders(site, store_dir).items()
-                     if live.get(f) == name)
-    out = list_files(site, os.DirEntry.inode, skip=same)
+    shared = {f for f, name in store.linked_folders(site, store_dir).items() if live.get(f) == name}
+    stamps: dict[str, dict[str, tuple[int, int]]] = {}
+    for rel, stamp in old_dirs.items():
+        folder = _shared_folder(rel, shared)
+        if folder:
+            stamps.setdefault(folder, {})[rel] = stamp
+    same = frozenset(f for f in shared if f in stamps.get(f, {}) and _stamps_hold(site, stamps[f]))
+    files = list_files(site, os.DirEntry.inode, skip=same, dirs=dirs)
     if same:
-        for rel, inode in old_inodes.items():  # a shared folder is one or two levels down
-            top, _, rest = rel.partition("/")
-            if top in same or f"{top}/{rest.partition('/')[0]}" in same:
-                out[rel] = inode
-    return out
+        for rel, inode in old_files.items():
+            if _shared_folder(rel, same):
+                files[rel] = inode
+        for folder in same:
+            dirs.update(stamps[folder])
+    return files, dirs
 
 
 def linked_files(site: Path, previous: Path | None, inodes: dict[str, int] | None = None,
@@ -159,8 +202,10 @@ def _site_identity(release: Path) -> tuple:
     return (Path(release).name, st.st_dev, st.st_ino, st.st_ctime_ns)
 
 
-def save_inodes(cache_dir: Path, release: Path, inodes: dict[str, int]) -> None:
-    """Keep ``inodes`` (file_inodes of ``release``'s site) for the next run's load_inodes.
+def save_inodes(cache_dir: Path, release: Path, inodes: dict[str, int],
+                dirs: dict[str, tuple[int, int]] | None = None) -> None:
+    """Keep ``inodes`` (file_inodes of ``release``'s site) and ``dirs`` (its folders'
+    stamps, see release_listing) for the next run's load_listing.
 
     Best effort: the release is live when this runs, and without the file the next run
     only walks the release again; a file that cannot be written is removed instead."""
@@ -169,7 +214,7 @@ def save_inodes(cache_dir: Path, release: Path, inodes: dict[str, int]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
-            pickle.dump((_site_identity(release), inodes), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((_site_identity(release), inodes, dirs or {}), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         for stale in (tmp, path):
@@ -177,19 +222,26 @@ def save_inodes(cache_dir: Path, release: Path, inodes: dict[str, int]) -> None:
                 stale.unlink()
 
 
-def load_inodes(cache_dir: Path, release: Path | None) -> dict[str, int] | None:
-    """The inodes save_inodes kept for ``release``, or None when none were kept for this
-    very directory (another release, a copy, an unreadable file): the caller walks it."""
+def load_listing(cache_dir: Path, release: Path | None) -> Listing | None:
+    """The listing save_inodes kept for ``release`` (inodes, folder stamps), or None when
+    none was kept for this very directory (another release, a copy, an unreadable file,
+    an older format): the caller walks it."""
     if release is None:
         return None
     try:
         with open(Path(cache_dir) / INODES_FILE, "rb") as fh:
-            identity, inodes = pickle.load(fh)
-        if identity == _site_identity(release) and isinstance(inodes, dict):
-            return inodes
+            identity, inodes, dirs = pickle.load(fh)
+        if identity == _site_identity(release) and isinstance(inodes, dict) and isinstance(dirs, dict):
+            return inodes, dirs
     except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
         pass
     return None
+
+
+def load_inodes(cache_dir: Path, release: Path | None) -> dict[str, int] | None:
+    """The inodes of load_listing, or None."""
+    listing = load_listing(cache_dir, release)
+    return listing[0] if listing else None
 
 
 def hash_tree(site: Path, previous: Path | None = None,

@@ -51,8 +51,11 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
         known = dict(cache.data)
         # One listing of the finished tree serves the verifier and the release manifest.
         release = settings.get("GONGSHI_RELEASE")
-        inodes = (deploy.release_inodes(out, release["previous"], release.get("old_inodes"),
-                                        release.get("store")) if release else deploy.file_inodes(out))
+        if release:
+            inodes, release["dirs"] = deploy.release_listing(out, release["previous"], release.get("kept"),
+                                                             release.get("store"))
+        else:
+            inodes = deploy.file_inodes(out)
         verify_site(out, prepared.secrets, allow, known=known,
                     workers=int(settings.get("BUILD_WORKERS", 1)),
                     trusted=_trusted(out, inodes, release), files=inodes.keys())

@@ -80,7 +80,7 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
             check(prepared)
         report = prepared.report
         previous = deploy.current_release(root)
-        release, changed, removed, inodes = _build_release(prepared, root, previous, settings, progress)
+        release, changed, removed, listing = _build_release(prepared, root, previous, settings, progress)
         with timed_stage(report, "switch", progress):
             deploy.switch_current(root, release)
         live_after = time.perf_counter() - started
@@ -88,7 +88,7 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
         with timed_stage(report, "write-ledger", progress):
             _record_ledger(content_dir, report)
         with timed_stage(report, "keep-inodes", progress):  # for the next run: see _build_release
-            deploy.save_inodes(root / CACHE_DIR, release, inodes)
+            deploy.save_inodes(root / CACHE_DIR, release, *listing)
         result = PublishResult(report, release.name, previous.name if previous else None,
                                changed=changed, removed=removed, cleaned=cleaned,
                                live_after=live_after)
@@ -106,7 +106,7 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
 def _build_release(prepared: Prepared, root: Path, previous: Path | None, settings: dict,
                    progress: Callable | None) -> tuple[Path, list[str], list[str], dict[str, int]]:
     """Render and seal a release in a staging dir; returns its final path (not yet live),
-    the URLs changed and removed since ``previous``, and its site's {file: inode}."""
+    the URLs changed and removed since ``previous``, and its site's listing ({file: inode}, {folder: stamp})."""
     staging = deploy.new_staging(root)
     report = prepared.report
     try:
@@ -117,8 +117,9 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         # Which files are such links is told by their inodes: the live release's were kept
         # by the run that made it (a walk of its 200,000 files saved), the new site's are
         # listed once, by the verifier, for the verifier and the manifest.
+        kept = deploy.load_listing(root / CACHE_DIR, previous)
         known = {"previous": previous, "files": live_files, "linked": None, "inodes": None,
-                 "old_inodes": deploy.load_inodes(root / CACHE_DIR, previous),
+                 "dirs": None, "kept": kept, "old_inodes": kept[0] if kept else None,
                  # folders shared between releases, and the entries this run adds to them
                  "store": store.store_dir(root), "made": set()}
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
@@ -139,7 +140,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
                                                             manifest["base_url"]))
             deploy.write_manifest(staging, manifest)  # last: it marks the release complete
             name = deploy.release_name(manifest["digest"])
-            return deploy.finalize_release(staging, name), changed, removed, inodes
+            return deploy.finalize_release(staging, name), changed, removed, (inodes, known["dirs"])
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

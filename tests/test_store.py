@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+from pipeline.errors import LeakFound
 from publish import build as build_module
 from publish import deploy, store, verify
 from publish.assemble import bureau_allow_list
@@ -195,27 +196,62 @@ def test_pruning_killed_while_deleting_leaves_no_half_entry(tmp_path, monkeypatc
     assert list(store.store_dir(tmp_path).iterdir()) == []
 
 
+def _listing(root, release):
+    """The listing a run would keep for ``release``: walked in full."""
+    dirs: dict = {}
+    return deploy.list_files(release / deploy.SITE, os.DirEntry.inode, dirs=dirs), dirs
+
+
 def test_a_release_listing_takes_unchanged_entries_from_the_live_one(published, monkeypatch):
     """Issue 9: the listing the verifier and the manifest use is the whole served tree, but
-    a folder linked to the very entry the live release links to is not walked again: its
-    files and inodes are the live release's kept listing."""
-    first = deploy.releases_dir(published["root"]) / published["first"].release
-    site, old_inodes = site_of(published["root"]), deploy.file_inodes(first / deploy.SITE)
-    walked: list[str] = []
+    a folder linked to the very entry the live release links to, none of whose folders
+    changed since, is not read again: its files and inodes are the live release's kept
+    listing."""
+    root = published["root"]
+    first = deploy.releases_dir(root) / published["first"].release
+    site, kept = site_of(root), _listing(root, first)
+    read: list[str] = []
     real = os.scandir
 
     def scandir(path):
-        walked.append(os.fspath(path))
+        read.append(os.fspath(path))
         return real(path)
 
     with monkeypatch.context() as patch:
         patch.setattr(deploy.os, "scandir", scandir)
-        listed = deploy.release_inodes(site, first, old_inodes, store.store_dir(published["root"]))
-    assert listed == deploy.file_inodes(site)
-    assert any("/cases/2026/" in path for path in walked)  # a new entry: walked
-    assert not any("/cases/2025/" in path or "/pagefind/2025" in path for path in walked)
+        listed = deploy.release_listing(site, first, kept, store.store_dir(root))
+    assert listed == _listing(root, site.parent)
+    assert any("/cases/2026/" in path for path in read)  # a new entry: walked
+    assert not any("/cases/2025/" in path or "/pagefind/2025" in path for path in read)
     # Without a kept listing, everything is walked.
-    assert deploy.release_inodes(site, first, None, store.store_dir(published["root"])) == listed
+    assert deploy.release_listing(site, first, None, store.store_dir(root)) == listed
+
+
+@pytest.mark.parametrize("change", ["added", "replaced", "restored"])
+def test_a_shared_entry_changed_by_hand_is_walked_and_verified(published, tmp_path, change):
+    """R-PII, SPEC §7: a file put into a shared entry behind the tool's back (a hand fix, a
+    stray copy, a store restored from backup) is listed and verified, not taken from the
+    kept listing: the publish stops and names it.  (A review of the kept listing.)"""
+    root = copy_root(published["root"], tmp_path / "root")
+    content = copy_content(published["content"], tmp_path / "content")
+    publish(content, root, FIXTURE_AS_OF, load_settings())  # a copied root: its listing is kept anew
+    entry = store.store_dir(root) / links(site_of(root))["cases/2025"]
+    page = next(p for p in served_files(entry) if p.name == "index.html")
+    leak = page.read_text(encoding="utf-8") + "<p>13912345678</p>"
+    if change == "added":
+        (page.parent / "stray.html").write_text("<p>13912345678</p>", encoding="utf-8")
+    elif change == "replaced":  # a new inode, as editors and rsync write
+        (page.parent / "tmp").write_text(leak, encoding="utf-8")
+        os.replace(page.parent / "tmp", page)
+    else:  # the same bytes in new folders and files, then the leak
+        shutil.copytree(entry, tmp_path / "backup", symlinks=True)
+        os.rename(entry, tmp_path / "old")
+        shutil.copytree(tmp_path / "backup", entry, symlinks=True)
+        (entry / page.relative_to(entry)).write_text(leak, encoding="utf-8")
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3700元")
+    with pytest.raises(LeakFound) as caught:
+        publish(content, root, FIXTURE_AS_OF, load_settings())
+    assert "cases/2025/" in str(caught.value)
 
 
 def test_the_verifier_reads_through_the_links(published, tmp_path):
