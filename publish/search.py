@@ -282,9 +282,10 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
             names[shard.subdir] = store.entry_name(shard.subdir, key)
         if shard.subdir in names and store.has(store_root, names[shard.subdir]):
             store.link(out, shard.subdir, Path(store_root) / names[shard.subdir])
-            stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
-                                             _bundle_bytes(out / shard.subdir, set()), reused=True)
-        elif unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner(shard)):
+            reused = True
+        else:
+            reused = unchanged and previous and _link_bundle(Path(previous), out, shard.subdir, inner(shard))
+        if reused:
             stats[shard.subdir] = ShardStats(shard, shard.expected_pages, 0, 0, 0,
                                              _bundle_bytes(out / shard.subdir, inner(shard)),
                                              reused=True)
