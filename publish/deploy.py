@@ -175,7 +175,7 @@ def linked_files(site: Path, previous: Path | None, inodes: dict[str, int] | Non
     path: hard links to the same inode, as unchanged pages and search bundles are.
 
     ``inodes``: file_inodes(site), ``old_inodes``: that of ``previous``'s site (e.g. from
-    load_inodes), each when the caller has it; the tree is walked otherwise.
+    load_listing), each when the caller has it; the tree is walked otherwise.
     """
     if previous is None:
         return frozenset()
@@ -236,12 +236,6 @@ def load_listing(cache_dir: Path, release: Path | None) -> Listing | None:
     except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
         pass
     return None
-
-
-def load_inodes(cache_dir: Path, release: Path | None) -> dict[str, int] | None:
-    """The inodes of load_listing, or None."""
-    listing = load_listing(cache_dir, release)
-    return listing[0] if listing else None
 
 
 def hash_tree(site: Path, previous: Path | None = None,

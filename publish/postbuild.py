@@ -65,14 +65,15 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
 def _trusted(out: Path, inodes: dict[str, int], release: dict | None) -> dict[str, str]:
     """{path: sha256} of the files of ``out`` (listed in ``inodes``) that are hard links
     of the live release's (publish passes GONGSHI_RELEASE = {"previous": release dir,
-    "files": its manifest's digests, "old_inodes": that release's inodes if kept}); the
+    "files": its manifest's digests, "kept": that release's listing if kept}); the
     listing and the set of linked paths are left in it for the release step."""
     if not release:
         return {}
     release["inodes"] = inodes
     if release.get("previous") is None:
         return {}
+    kept = release.get("kept")
     release["linked"] = linked = deploy.linked_files(out, release["previous"], inodes,
-                                                     release.get("old_inodes"))
+                                                     kept[0] if kept else None)
     files = release["files"]
     return {rel: files[rel] for rel in linked if rel in files}

@@ -119,7 +119,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         # listed once, by the verifier, for the verifier and the manifest.
         kept = deploy.load_listing(root / CACHE_DIR, previous)
         known = {"previous": previous, "files": live_files, "linked": None, "inodes": None,
-                 "dirs": None, "kept": kept, "old_inodes": kept[0] if kept else None,
+                 "dirs": None, "kept": kept,
                  # folders shared between releases, and the entries this run adds to them
                  "store": store.store_dir(root), "made": set()}
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,

@@ -77,23 +77,23 @@ def test_kept_inodes_serve_only_the_very_directory_they_were_listed_from(tmp_pat
     and is walked again instead of trusted, as is any other release."""
     release = make_release(tmp_path, SITE_A)
     cache = tmp_path / "cache"
-    assert deploy.load_inodes(cache, release) is None  # nothing kept yet
+    assert deploy.load_listing(cache, release) is None  # nothing kept yet
     inodes = deploy.file_inodes(release / "site")
     deploy.save_inodes(cache, release, inodes)
-    assert deploy.load_inodes(cache, release) == inodes
+    assert deploy.load_listing(cache, release) == (inodes, {})
     other = make_release(tmp_path, {"index.html": "other"})
-    assert deploy.load_inodes(cache, other) is None
+    assert deploy.load_listing(cache, other) is None
     backup = tmp_path / "backup"
     shutil.copytree(release, backup)
     shutil.rmtree(release)
     shutil.copytree(backup, release)  # the same name and path, new files
-    assert deploy.load_inodes(cache, release) is None
+    assert deploy.load_listing(cache, release) is None
     (cache / deploy.INODES_FILE).write_bytes(b"not a pickle")
-    assert deploy.load_inodes(cache, other) is None
+    assert deploy.load_listing(cache, other) is None
     # The release is live when they are kept: a cache that cannot be written is no error.
     (tmp_path / "full").write_text("")
     deploy.save_inodes(tmp_path / "full", other, inodes)  # a file where the cache dir goes
-    assert deploy.load_inodes(tmp_path / "full", other) is None
+    assert deploy.load_listing(tmp_path / "full", other) is None
 
 
 def test_switch_is_atomic_for_readers(tmp_path):
