@@ -33,6 +33,18 @@ def links(site) -> dict[str, str]:
     return found
 
 
+def publish_failing_at(monkeypatch, module, name: str, content, root) -> None:
+    """A publish during which ``module.name`` raises: it fails with that error."""
+
+    def broken(*_args, **_kw):
+        raise RuntimeError(f"{name} failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(module, name, broken)
+        with pytest.raises(RuntimeError, match=f"{name} failed"):
+            publish(content, root, FIXTURE_AS_OF, load_settings())
+
+
 def entries(root) -> set[str]:
     return {p.name for p in store.store_dir(root).iterdir()}
 
@@ -102,14 +114,7 @@ def test_a_failed_run_leaves_no_half_made_entry(published, tmp_path, monkeypatch
     content = copy_content(published["content"], tmp_path / "content")
     live, before = deploy.current_release(root), entries(root)
     edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3500元")
-
-    def broken(*_args, **_kw):
-        raise RuntimeError("a worker died")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(build_module, "_run_pelican", broken)
-        with pytest.raises(RuntimeError):
-            publish(content, root, FIXTURE_AS_OF, load_settings())
+    publish_failing_at(monkeypatch, build_module, "_run_pelican", content, root)  # a worker died
     assert entries(root) == before
     assert_intact(root, live)
     # A run killed while making an entry leaves its .build- folder: the next run removes it.
@@ -128,14 +133,7 @@ def test_a_retried_or_reverted_run_serves_the_search_of_its_pages(published, tmp
     root = copy_root(published["root"], tmp_path / "root")
     content = copy_content(published["content"], tmp_path / "content")
     edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3600元")
-
-    def killed(*_args, **_kw):
-        raise RuntimeError("killed after the render")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(deploy, "finalize_release", killed)
-        with pytest.raises(RuntimeError):
-            publish(content, root, FIXTURE_AS_OF, load_settings())
+    publish_failing_at(monkeypatch, deploy, "finalize_release", content, root)  # after the render
     publish(content, root, FIXTURE_AS_OF, load_settings())  # the same content again
     fresh = build(copy_content(content, tmp_path / "fresh-content"), tmp_path / "fresh", FIXTURE_AS_OF).output
     assert served_tree(site_of(root)) == served_tree(fresh)
