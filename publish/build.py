@@ -35,6 +35,7 @@ from .cache import (
     VALIDATION_CODE,
     Cache,
     TrackingDict,
+    background_writes,
     cache_dir_for,
     code_version,
     parse_ledger_cached,
@@ -288,8 +289,9 @@ def build(content_dir: Path, output_dir: Path, as_of: dt.date, settings: dict | 
     only after the site was built and verified; sections' ``report.state_files``
     are written with it, under the same condition.
     """
-    prepared = prepare(content_dir, as_of, progress, cache_dir_for(output_dir))
-    render(prepared, output_dir, settings, progress)
+    with background_writes():  # the cache writers run beside the build (publish.cache)
+        prepared = prepare(content_dir, as_of, progress, cache_dir_for(output_dir))
+        render(prepared, output_dir, settings, progress)
     report = prepared.report
     if record_ledger and report.ledger_text is not None and (Path(content_dir) / LEDGER_NAME).exists():
         write_ledger(content_dir, report.ledger_text)

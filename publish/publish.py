@@ -22,7 +22,7 @@ from pathlib import Path
 from pipeline.errors import DeployFailed, GongshiError
 from pipeline.load import LEDGER_NAME
 
-from . import cdn, deploy, store
+from . import cache, cdn, deploy, store
 from .build import (
     BuildReport,
     Prepared,
@@ -72,18 +72,25 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
     started = time.perf_counter()
     settings = settings or load_settings()
     root = Path(root).resolve()
+    warnings: list[str] = []
     with publish_lock(root, settings["LOCK_TIMEOUT"], progress):
         cleaned = deploy.clean_debris(root)
-        # Parse and redaction caches are keyed by content hash, so one cache serves every run.
-        prepared = prepare(content_dir, as_of, progress, cache_dir=root / CACHE_DIR)
-        if check:
-            check(prepared)
-        report = prepared.report
-        previous = deploy.current_release(root)
-        release, changed, removed, listing = _build_release(prepared, root, previous, settings, progress)
-        with timed_stage(report, "switch", progress):
-            deploy.switch_current(root, release)
-        live_after = time.perf_counter() - started
+        # The caches are written by child processes this run does not wait for until its
+        # release is live (publish.cache.background_writes).
+        with cache.background_writes(warnings.append) as writers:
+            # Parse and redaction caches are keyed by content hash, so one cache serves every run.
+            prepared = prepare(content_dir, as_of, progress, cache_dir=root / CACHE_DIR)
+            if check:
+                check(prepared)
+            report = prepared.report
+            previous = deploy.current_release(root)
+            release, changed, removed, listing = _build_release(prepared, root, previous, settings, progress)
+            with timed_stage(report, "switch", progress):
+                deploy.switch_current(root, release)
+            live_after = time.perf_counter() - started
+            with timed_stage(report, "cache-wait", progress):
+                writers.wait()
+        report.warnings += warnings
         report.output = release / deploy.SITE
         with timed_stage(report, "write-ledger", progress):
             _record_ledger(content_dir, report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from click.testing import CliRunner
 from gongshi.cli import cli
 from pipeline.errors import ContentInvalid, DeployFailed, LeakFound
 from pipeline.load import LEDGER_NAME
+from publish import cache as cache_module
 from publish import cdn, deploy, verify
 from publish.assemble import bureau_allow_list
 from publish.build import prepare
@@ -146,6 +148,29 @@ def test_the_cdn_is_purged_before_old_releases_are_pruned(two_releases, tmp_path
     assert again.purge.ok and again.pruned == [two_releases["first"].release, two_releases["second"].release]
     assert two_releases["first"].release in json.loads(seen.read_text())  # not yet pruned
     assert list(again.report.timings)[-2:] == ["purge", "prune"]
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releases, tmp_path, monkeypatch):
+    """Issue 9: the cache writers run beside the build and are waited for once the release
+    is live; one that fails (here: the verifier's proofs) leaves the release live and says so."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3400元")
+
+    def dump(obj, f, protocol=None):  # runs in the writer child
+        if "verified" in f.name:
+            raise OSError("disk full")
+        pickle.dump(obj, f, protocol=protocol)
+
+    monkeypatch.setattr(cache_module, "pickle", types.SimpleNamespace(dump=dump, load=pickle.load,
+                                                                      PickleError=pickle.PickleError))
+    result = publish(content, root, FIXTURE_AS_OF, load_settings())
+    assert_intact(root, deploy.releases_dir(root) / result.release)
+    assert result.release != two_releases["second"].release
+    assert [w for w in result.report.warnings if "could not write the build cache" in w and "verified" in w]
+    timings = list(result.report.timings)
+    assert timings.index("switch") < timings.index("cache-wait")
+    assert not list((root / ".cache").rglob("*.tmp"))
 
 
 def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases, tmp_path, monkeypatch):
