@@ -324,14 +324,24 @@ def _pagefind_version() -> str:
         return "unknown"
 
 
-def shard_pages(out: Path, shard: Shard) -> list[Path]:
-    """The HTML files the shard's glob covers (the pages Pagefind reads), sorted."""
-    out = Path(out)
+def shard_pages(out: Path, shard: Shard) -> list[str]:
+    """The HTML files the shard's glob covers (the pages Pagefind reads), as site-relative
+    paths in path order (strings and os.walk: pathlib took ~2 s of a correction's search
+    step at 100,000 results; issue 9)."""
     if shard.pages:
-        return [out / rel for rel in sorted(shard.pages)]
+        return sorted(shard.pages, key=_path_order)
     inner = shard.glob.split("/**/", 1)[0]
     tops = inner[1:-1].split(",") if inner.startswith("{") else [inner]
-    return sorted(p for top in tops if top for p in (out / top).rglob("*.html"))
+    found = []
+    for top in filter(None, tops):
+        for folder, _dirs, files in os.walk(os.path.join(out, top)):
+            rel = os.path.relpath(folder, out).replace(os.sep, "/")
+            found += [f"{rel}/{name}" for name in files if name.endswith(".html")]
+    return sorted(found, key=_path_order)
+
+
+def _path_order(rel: str) -> list[str]:
+    return rel.split("/")
 
 
 def source_key(binary: Path, out: Path, shard: Shard, known: dict[str, str] | None = None) -> str:
@@ -349,11 +359,14 @@ def source_key(binary: Path, out: Path, shard: Shard, known: dict[str, str] | No
                  str(shard.expected_pages)):
         h.update(str(part).encode() + b"\0")
     h.update(_SEARCH_CODE.read_bytes())
-    for page in shard_pages(out, shard):
-        rel = page.relative_to(out).as_posix()
+    for rel in shard_pages(out, shard):
         h.update(rel.encode() + b"\0")
         digest = known.get(rel)
-        h.update(bytes.fromhex(digest) if digest else hashlib.sha256(page.read_bytes()).digest())
+        if digest:
+            h.update(bytes.fromhex(digest))
+        else:
+            with open(os.path.join(out, rel), "rb") as f:
+                h.update(hashlib.sha256(f.read()).digest())
     return h.hexdigest()
 
 
