@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from pipeline.leaks import compile_leak_matcher
 
 from . import deploy
 from .assemble import bureau_allow_list
@@ -32,19 +35,21 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
     ``beside``: sections' steps already running apart (publish.apart.Apart): they are not
     run again here, and are waited for before the verifier starts."""
     report = prepared.report
-    with stage(report, "sitemap", progress):
-        write_sitemap(prepared, out)
-    running = {job.name for job in beside}
-    for section in load_sections():
-        name = section_name(section)
-        if hasattr(section, "postbuild") and name not in running:
-            with stage(report, name, progress):
-                section.postbuild(prepared, out, settings)
-    for job in beside:
-        with stage(report, f"{job.name}-wait", progress):
-            job.join(report)
+    allow = bureau_allow_list(prepared.content)
+    # The verifier's matcher is compiled on a thread while the sections' steps run: they
+    # mostly wait for Pagefind, and compiling takes ~2.5 s at 100,000 results (issue 9).
+    # Nothing forks meanwhile (Pagefind is started by subprocess, which does not run
+    # Python code in its child); the thread has ended before the verifier forks.
+    compiling = ThreadPoolExecutor(1, thread_name_prefix="leak-matcher")
+    matcher = compiling.submit(compile_leak_matcher, prepared.secrets, allow)
+    compiling.shutdown(wait=False)
+    try:
+        _sections_steps(prepared, out, settings, progress, stage, beside)
+    except BaseException:
+        wait([matcher])  # no thread may outlive this call
+        raise
     with stage(report, "verify", progress):
-        allow = bureau_allow_list(prepared.content)
+        matcher = matcher.result()  # first: nothing below may fail while the thread runs
         # The cache says which values its files were proven clean against (as hashes):
         # a grown secret set (a correction's applicant) rescans only for the new values.
         cache = Cache(prepared.cache_dir, "verified", "proof")
@@ -58,8 +63,25 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
             inodes = deploy.file_inodes(out)
         verify_site(out, prepared.secrets, allow, known=known,
                     workers=int(settings.get("BUILD_WORKERS", 1)),
-                    trusted=_trusted(out, inodes, release), files=inodes.keys())
+                    trusted=_trusted(out, inodes, release), files=inodes.keys(),
+                    matcher=matcher)
         cache.save(known)
+
+
+def _sections_steps(prepared, out: Path, settings: dict, progress, stage, beside: list) -> None:
+    """The sitemap, each section's postbuild step, and those already running apart."""
+    report = prepared.report
+    with stage(report, "sitemap", progress):
+        write_sitemap(prepared, out)
+    running = {job.name for job in beside}
+    for section in load_sections():
+        name = section_name(section)
+        if hasattr(section, "postbuild") and name not in running:
+            with stage(report, name, progress):
+                section.postbuild(prepared, out, settings)
+    for job in beside:
+        with stage(report, f"{job.name}-wait", progress):
+            job.join(report)
 
 
 def _trusted(out: Path, inodes: dict[str, int], release: dict | None) -> dict[str, str]:

@@ -224,7 +224,7 @@ def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, 
 def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
               check_links: bool = True, known: dict | None = None,
               workers: int = 1, trusted: dict[str, str] | None = None,
-              files: Iterable[str] | None = None) -> list[Finding]:
+              files: Iterable[str] | None = None, matcher: LeakMatcher | None = None) -> list[Finding]:
     """Every finding in the site at ``root``; an empty list means the site is clean.
 
     ``known`` is the verifier's cache (a dict, empty at first): what earlier runs proved
@@ -241,9 +241,10 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
 
     ``files``: every file under ``root`` (relative posix paths), when the caller has
     listed the tree already (publish lists it once for this and the manifest).
+    ``matcher``: ``compile_leak_matcher(secrets, allow)`` when the caller made it already.
     """
     root = Path(root)
-    matcher = compile_leak_matcher(secrets, allow)
+    matcher = matcher or compile_leak_matcher(secrets, allow)
     proven, added = _proven(known or {}, matcher)
     if known and not proven:
         known.clear()  # stale proofs (another verifier version): free them before scanning
@@ -398,13 +399,14 @@ def _link_targets(rel: str, text: str) -> tuple[tuple[str, str], ...]:
 
 def verify_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                 known: dict | None = None, workers: int = 1,
-                trusted: dict[str, str] | None = None, files: Iterable[str] | None = None) -> None:
+                trusted: dict[str, str] | None = None, files: Iterable[str] | None = None,
+                matcher: LeakMatcher | None = None) -> None:
     """Raise LeakFound listing every finding (file + kind) if the site is not clean.
 
-    ``known``, ``workers``, ``trusted`` and ``files``: see scan_site.
+    ``known``, ``workers``, ``trusted``, ``files`` and ``matcher``: see scan_site.
     """
     findings = scan_site(root, secrets, allow, known=known, workers=workers, trusted=trusted,
-                         files=files)
+                         files=files, matcher=matcher)
     if findings:
         shown = "\n".join(f"  {f}" for f in findings[:50])
         more = f"\n  … and {len(findings) - 50} more" if len(findings) > 50 else ""

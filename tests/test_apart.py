@@ -5,15 +5,18 @@ and is verified like any other file (R-PII): the verifier waits for it."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from pipeline import leaks
 from pipeline.errors import LeakFound
-from publish import apart, postbuild
+from publish import apart, postbuild, verify
 from publish.opendata_state import OpendataStateError
 from publish.sections import opendata
+from publish.sections import search as search_section
 from publish.settings import load_settings
 from tests.support import FIXTURE_CONTENT, build_site, copy_content
 
@@ -113,3 +116,48 @@ def test_the_open_data_rows_are_made_in_the_child_only(content, tmp_path, monkey
     pids = calls.read_text().split()
     assert pids and str(os.getpid()) not in pids
     assert "data/index.html" in _tree(tmp_path / "out")
+
+
+def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_path, monkeypatch):
+    """Issue 9: the verifier's matcher is made on a thread while the search index is built,
+    and the verifier uses that one (it does not compile its own); R-PII still holds: a
+    held-back 文号 written by a step is found with it."""
+    compiled_on: list[str] = []
+    indexing: list[str] = []
+    real_compile, real_index = leaks.compile_leak_matcher, search_section.build_index
+
+    index_started = threading.Event()
+
+    def compile_matcher(*args):
+        compiled_on.append(threading.current_thread().name)
+        assert index_started.wait(60), "the index was not built while the matcher compiled"
+        return real_compile(*args)
+
+    def build_index(*args, **kwargs):
+        indexing.append(str([t.name for t in threading.enumerate()]))
+        index_started.set()
+        return real_index(*args, **kwargs)
+
+    def late_leak(prepared, out, settings):
+        (Path(out) / "data").mkdir(exist_ok=True)
+        (Path(out) / "data" / "late.json").write_text(f'["{HELD_DOC_NO}"]', encoding="utf-8")
+
+    monkeypatch.setattr(postbuild, "compile_leak_matcher", compile_matcher)
+    monkeypatch.setattr(verify, "compile_leak_matcher", lambda *a: pytest.fail("compiled twice"))
+    monkeypatch.setattr(search_section, "build_index", build_index)
+    build_site(content, tmp_path / "clean", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
+    assert len(compiled_on) == 1 and compiled_on[0].startswith("leak-matcher")
+    assert "leak-matcher" in indexing[0]  # the two ran at the same time
+    monkeypatch.setattr(opendata, "postbuild", late_leak)
+    with pytest.raises(LeakFound, match="data/late.json: hidden_doc_no"):
+        build_site(content, tmp_path / "leak", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
+
+
+def test_no_matcher_thread_outlives_a_failed_step(content, tmp_path, monkeypatch):
+    def broken(prepared, out, settings):
+        raise OpendataStateError("opendata/state.json: broken on purpose")
+
+    monkeypatch.setattr(opendata, "postbuild", broken)
+    with pytest.raises(OpendataStateError, match="broken on purpose"):
+        build_site(content, tmp_path / "out", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
+    assert not [t for t in threading.enumerate() if t.name.startswith("leak-matcher")]
