@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,8 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def load_content(root: Path, parse_cache: dict | None = None,
-                 validated: Container[bytes] | None = None) -> RawContent:
+                 validated: Container[bytes] | None = None,
+                 stamps: dict[str, tuple] | None = None) -> RawContent:
     """Read every source file under ``root``.
 
     Returns a RawContent whose ``problems`` lists every unreadable file; the
@@ -187,6 +189,11 @@ def load_content(root: Path, parse_cache: dict | None = None,
     is treated as read-only.  A case file whose ``RawFile.key`` is in ``validated`` is not
     parsed at all (its data is left empty): validation takes it from the same mapping
     (``pipeline.validate.validate_content(..., known=validated)``).
+
+    ``stamps`` (optional, {case file source: (stat stamp, sha256)}, see :func:`_stamp`): a
+    case file whose stamp is the recorded one and whose RawFile.key is in ``validated``
+    is not even read (issue 9: reading and hashing 100,000 files took ~2 s of every
+    run).  The dict is then replaced by the stamps that may be trusted next time.
     """
     root = Path(root)
     raw = RawContent()
@@ -200,7 +207,7 @@ def load_content(root: Path, parse_cache: dict | None = None,
             raw.lists[path.stem] = item
     raw.corrections = _read_all(raw, root / "corrections", root)
     raw.calendar = _read_all(raw, root / "calendar", root)
-    _load_cases(raw, root, parse_cache, validated)
+    _load_cases(raw, root, parse_cache, validated, stamps)
     _load_ledger(raw, root)
     return raw
 
@@ -275,14 +282,29 @@ def _read_case_bytes(path: str, folder_inside: bool, real_root: Path,
     return _read_bytes(Path(path), real_root, source)
 
 
+# A stamp recorded for a file changed this long before the run started is trusted: a later
+# write gives the file another mtime or ctime (file times move in steps of a few ms).
+STAMP_SETTLED_NS = 2_000_000_000
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What tells a file's bytes changed without reading them, as git's index does: device,
+    inode, size, modification and change times (a write moves the ctime, and no tool can
+    set it back; a file replaced by another has another inode)."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def _load_cases(raw: RawContent, root: Path, cache: dict | None,
-                validated: Container[bytes] | None) -> None:
+                validated: Container[bytes] | None, stamps: dict[str, tuple] | None = None) -> None:
     cases_dir = root / "cases"
     if not cases_dir.is_dir():
         return
     real_root = root.resolve()
     _linked_folders(raw, cases_dir, root)
     inside: dict[str, bool] = {}  # year folder -> its real path is in the content dir
+    recorded, settled = dict(stamps or {}), time.time_ns() - STAMP_SETTLED_NS
+    if stamps is not None:
+        stamps.clear()
     for parts in _case_paths(cases_dir):
         source = "/".join(("cases", *parts))
         if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]):
@@ -291,35 +313,56 @@ def _load_cases(raw: RawContent, root: Path, cache: dict | None,
         folder = os.path.join(cases_dir, parts[0])
         if parts[0] not in inside:
             inside[parts[0]] = Path(os.path.realpath(folder)).is_relative_to(real_root)
-        blob, problem = _read_case_bytes(os.path.join(folder, parts[1]), inside[parts[0]],
-                                         real_root, source)
+        path = os.path.join(folder, parts[1])
+        st = _plain_file(path) if stamps is not None and inside[parts[0]] else None
+        if st is not None and validated is not None and source in recorded:
+            stamp, digest = recorded[source]
+            unread = RawFile(source, {}, "", digest)
+            if stamp == _stamp(st) and unread.key in validated:
+                raw.cases.append(unread)  # validation has its Case
+                stamps[source] = (stamp, digest)
+                continue
+        blob, problem = _read_case_bytes(path, inside[parts[0]], real_root, source)
         if not _keep(raw, problem):
-            _add_case(raw, source, blob, cache, validated)
+            digest = _add_case(raw, source, blob, cache, validated)
+            if st is not None and max(st.st_mtime_ns, st.st_ctime_ns) < settled:
+                stamps[source] = (_stamp(st), digest)  # the stamp from before the read
+
+
+def _plain_file(path: str) -> os.stat_result | None:
+    """``os.lstat(path)`` if it is a regular file (not a link), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
 
 
 def _add_case(raw: RawContent, source: str, blob: bytes, cache: dict | None,
-              validated: Container[bytes] | None) -> None:
-    """Parse one case file's bytes (or take them from ``cache``) into ``raw``."""
-    key = hashlib.sha256(blob).digest()
-    unparsed = RawFile(source, {}, "", key)
+              validated: Container[bytes] | None) -> bytes:
+    """Parse one case file's bytes (or take them from ``cache``) into ``raw``; returns
+    their sha256."""
+    digest = hashlib.sha256(blob).digest()
+    unparsed = RawFile(source, {}, "", digest)
     if validated is not None and unparsed.key in validated:
         raw.cases.append(unparsed)  # validation has its Case
-        return
-    if cache is not None and key in cache:
-        data, body = cache[key]
-        raw.cases.append(RawFile(source, data, body, key))
-        return
+        return digest
+    if cache is not None and digest in cache:
+        data, body = cache[digest]
+        raw.cases.append(RawFile(source, data, body, digest))
+        return digest
     text, problem = decode_text(blob, source)
     if _keep(raw, problem):
-        return
+        return digest
     if not text.strip():
         raw.problems.append(Problem(source, "", "the file is empty", "fill it in or delete it"))
-        return
+        return digest
     data, body, problem = split_front_matter(text, source)
     if not _keep(raw, problem):
-        raw.cases.append(RawFile(source, data, body, key))
+        raw.cases.append(RawFile(source, data, body, digest))
         if cache is not None:
-            cache[key] = (data, body)
+            cache[digest] = (data, body)
+    return digest
 
 
 def _linked_folders(raw: RawContent, cases_dir: Path, root: Path) -> None:

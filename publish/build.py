@@ -112,8 +112,12 @@ def prepare(content_dir: Path, as_of: dt.date, progress=None,
         case_cache = Cache(cache_dir, "validated", code_version(VALIDATION_CODE), shards=SHARDS)
         parse_cache = Cache(cache_dir, "parsed", shards=SHARDS)
         known, seen = TrackingDict(case_cache.data), TrackingDict(parse_cache.data)
-        raw = load_content(Path(content_dir), seen, known)
+        # Unchanged case files (by their stat stamps) are not even read (pipeline.load).
+        stamp_cache = Cache(cache_dir, "stamps", str(Path(content_dir).resolve()))
+        stamps = stamp_cache.data
+        raw = load_content(Path(content_dir), seen, known, stamps)
         parse_cache.save(seen.used_entries(), content_keyed=True)
+        stamp_cache.save(stamps)
         del seen, parse_cache  # ``raw`` holds what validation needs
     with timed_stage(report, "validate", progress):
         try:

@@ -12,12 +12,14 @@ import datetime as dt
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline import load as load_module
 from pipeline.errors import ContentInvalid, LedgerBroken
 from pipeline.ledger import append_events, parse_ledger, plan_events, public_hash, verified_text
 from pipeline.load import load_content
@@ -25,7 +27,7 @@ from pipeline.opendata import to_json
 from pipeline.pii import personal_values
 from pipeline.redact import redact_cases
 from pipeline.validate import validate_content
-from publish.cache import Cache, parse_ledger_cached
+from publish.cache import Cache, TrackingDict, parse_ledger_cached
 from publish.redaction import CaseCaches
 from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content
 
@@ -334,3 +336,68 @@ def test_one_file_cache_is_read_then_kept_in_shards(tmp_path):
     cache.save(entries, content_keyed=True)
     assert not (tmp_path / "demo.pickle").exists() and len(list((tmp_path / "demo").iterdir())) == 4
     assert Cache(tmp_path, "demo", "v", shards=4).data == entries
+
+
+# ---------------------------------------------------------------- stat stamps (load)
+
+
+@pytest.fixture
+def stamped(tmp_path, monkeypatch):
+    """(content dir, validated cache, stamps, the sources load read): one build remembered
+    with every file's stamp (settled at once here: the settling rule has its own test)."""
+    monkeypatch.setattr(load_module, "STAMP_SETTLED_NS", 0)
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    time.sleep(0.05)  # file times move in steps of a few ms: the edits below are later ones
+    known, stamps = TrackingDict({}), {}
+    validate_content(load_content(content, None, known, stamps), FIXTURE_AS_OF, known)
+    read: list[str] = []
+    real = load_module._read_case_bytes
+    monkeypatch.setattr(load_module, "_read_case_bytes",
+                        lambda path, *rest: read.append(rest[-1]) or real(path, *rest))
+    return content, known, stamps, read
+
+
+def _reload(content, known, stamps):
+    return validate_content(load_content(content, None, known, stamps), FIXTURE_AS_OF, known)
+
+
+def test_an_unchanged_file_is_not_read_and_validates_the_same(stamped):
+    """Issue 9: a case file with its recorded stamp and a validated key is not read."""
+    content, known, stamps, read = stamped
+    again = _reload(content, known, stamps)
+    assert read == [] and len(stamps) == len(again.cases)
+    assert again == validate_content(load_content(content), FIXTURE_AS_OF)
+
+
+@pytest.mark.parametrize("how", ["in place, times set back", "replaced by a renamed file"])
+def test_a_changed_file_is_read_whatever_its_times_say(stamped, how):
+    """An edit that keeps the size and sets the modification time back still moves the
+    change time; a file renamed over it has another inode."""
+    content, known, stamps, read = stamped
+    path = sorted((content / "cases/2026").glob("*.md"))[0]
+    source = path.relative_to(content).as_posix()
+    before = path.stat()
+    text = path.read_text("utf-8")
+    edited = text.replace("元", "圆", 1)
+    assert edited != text and len(edited.encode()) == len(text.encode())
+    if how.startswith("in place"):
+        path.write_text(edited, "utf-8")
+    else:
+        other = path.with_suffix(".new")
+        other.write_text(edited, "utf-8")
+        other.replace(path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = _reload(content, known, stamps)
+    assert read == [source]
+    case = next(c for c in again.cases if c.source == source)
+    assert case == next(c for c in validate_content(load_content(content), FIXTURE_AS_OF).cases
+                        if c.source == source)
+
+
+def test_a_file_changed_just_before_the_run_is_not_trusted_next_time(tmp_path):
+    """Two writes within one step of the file clock look alike: a stamp is kept only for a
+    file last changed STAMP_SETTLED_NS before the run began."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")  # just written
+    known, stamps = TrackingDict({}), {}
+    validate_content(load_content(content, None, known, stamps), FIXTURE_AS_OF, known)
+    assert stamps == {}
