@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -36,17 +36,16 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
     run again here, and are waited for before the verifier starts."""
     report = prepared.report
     allow = bureau_allow_list(prepared.content)
-    # The verifier's matcher is compiled on a thread while the sections' steps run: they
-    # mostly wait for Pagefind, and compiling takes ~2.5 s at 100,000 results (issue 9).
-    # Nothing forks meanwhile (Pagefind is started by subprocess, which does not run
-    # Python code in its child); the thread has ended before the verifier forks.
-    compiling = ThreadPoolExecutor(1, thread_name_prefix="leak-matcher")
-    matcher = compiling.submit(compile_leak_matcher, prepared.secrets, allow)
-    compiling.shutdown(wait=False)
+    # The verifier's matcher is compiled on a thread while a section's step that mostly
+    # waits for another process runs (WAITS: the search index, for Pagefind); compiling
+    # takes ~2.5 s at 100,000 results (issue 9), and beside a step in Python it would only
+    # slow that step down.  Nothing forks meanwhile (Pagefind is started by subprocess,
+    # which runs no Python code in its child); the thread has ended before the verifier forks.
+    matcher = _Beside(compile_leak_matcher, prepared.secrets, allow)
     try:
-        _sections_steps(prepared, out, settings, progress, stage, beside)
+        _sections_steps(prepared, out, settings, progress, stage, beside, matcher.start)
     except BaseException:
-        wait([matcher])  # no thread may outlive this call
+        matcher.result_or_none()  # no thread may outlive this call
         raise
     with stage(report, "verify", progress):
         matcher = matcher.result()  # first: nothing below may fail while the thread runs
@@ -68,8 +67,47 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
         cache.save(known)
 
 
-def _sections_steps(prepared, out: Path, settings: dict, progress, stage, beside: list) -> None:
-    """The sitemap, each section's postbuild step, and those already running apart."""
+class _Beside:
+    """``func(*args)`` on a thread once ``start`` is called; ``result()`` waits for it
+    (or calls it here, if it was never started) and returns or raises what it did."""
+
+    def __init__(self, func, *args):
+        self._call = lambda: func(*args)
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple = ()
+
+    def start(self) -> None:
+        if self._thread is None and not self._outcome:
+            self._thread = threading.Thread(target=self._run, name="leak-matcher", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = (True, self._call())
+        except BaseException as exc:  # noqa: BLE001 - raised by result()
+            self._outcome = (False, exc)
+
+    def result(self):
+        if self._thread is not None:
+            self._thread.join()
+        elif not self._outcome:
+            self._run()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+    def result_or_none(self):
+        try:
+            return self.result() if self._thread is not None else None
+        except Exception:  # noqa: BLE001 - the step's own error is the one to report
+            return None
+
+
+def _sections_steps(prepared, out: Path, settings: dict, progress, stage, beside: list,
+                    waiting) -> None:
+    """The sitemap, each section's postbuild step, and those already running apart;
+    ``waiting()`` is called before the first step that mostly waits (a section's WAITS)."""
     report = prepared.report
     with stage(report, "sitemap", progress):
         write_sitemap(prepared, out)
@@ -77,6 +115,8 @@ def _sections_steps(prepared, out: Path, settings: dict, progress, stage, beside
     for section in load_sections():
         name = section_name(section)
         if hasattr(section, "postbuild") and name not in running:
+            if getattr(section, "WAITS", False):
+                waiting()
             with stage(report, name, progress):
                 section.postbuild(prepared, out, settings)
     for job in beside:

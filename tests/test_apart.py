@@ -15,7 +15,7 @@ from pipeline import leaks
 from pipeline.errors import LeakFound
 from publish import apart, postbuild, verify
 from publish.opendata_state import OpendataStateError
-from publish.sections import opendata
+from publish.sections import opendata, timeliness
 from publish.sections import search as search_section
 from publish.settings import load_settings
 from tests.support import FIXTURE_CONTENT, build_site, copy_content
@@ -142,12 +142,17 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
         (Path(out) / "data").mkdir(exist_ok=True)
         (Path(out) / "data" / "late.json").write_text(f'["{HELD_DOC_NO}"]', encoding="utf-8")
 
+    before_index: list[str] = []
+    real_timeliness = timeliness.postbuild
+    monkeypatch.setattr(timeliness, "postbuild", lambda *a: before_index.append(
+        str([t.name for t in threading.enumerate()])) or real_timeliness(*a))
     monkeypatch.setattr(postbuild, "compile_leak_matcher", compile_matcher)
     monkeypatch.setattr(verify, "compile_leak_matcher", lambda *a: pytest.fail("compiled twice"))
     monkeypatch.setattr(search_section, "build_index", build_index)
     build_site(content, tmp_path / "clean", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
     assert len(compiled_on) == 1 and compiled_on[0].startswith("leak-matcher")
-    assert "leak-matcher" in indexing[0]  # the two ran at the same time
+    assert "leak-matcher" in indexing[0]  # the two ran at the same time …
+    assert "leak-matcher" not in before_index[0]  # … and not beside a step in Python
     monkeypatch.setattr(opendata, "postbuild", late_leak)
     with pytest.raises(LeakFound, match="data/late.json: hidden_doc_no"):
         build_site(content, tmp_path / "leak", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)

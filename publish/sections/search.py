@@ -14,6 +14,7 @@ from ..pages import Page, SiteData
 from ..search import build_index, case_shards, case_years
 
 ORDER = 90
+WAITS = True  # on Pagefind: the verifier's matcher is compiled meanwhile (publish.postbuild)
 
 # URL parameter -> (Pagefind filter name as written by case.html, label on the form).
 FILTERS = (
