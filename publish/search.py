@@ -116,23 +116,42 @@ def _case_page(case) -> str:
     return f"cases/{case.decided_on.year}/{case.id}/index.html"
 
 
-def _marked_pages(out: Path, top: str) -> int:
-    """How many HTML files under ``out/top`` carry data-pagefind-body."""
-    return sum(1 for p in (out / top).rglob("*.html") if MARKER in p.read_bytes())
+def _marked_pages(out: Path, top: str, known: dict[str, str] | None = None,
+                  marked: dict[str, str] | None = None) -> int:
+    """How many HTML files under ``out/top`` carry data-pagefind-body.
+
+    ``known``: {page path: hex SHA-256} of pages whose bytes are known (see source_key);
+    ``marked``: {hex SHA-256: "1" or "0"}, whether the page with those bytes carries it,
+    as remembered; a page found in neither is read, and added to ``marked`` (issue 9: the
+    ~7,000 list pages were read on every correction at 100,000 results)."""
+    known = known or {}
+    marked = {} if marked is None else marked
+    count = 0
+    for rel in _html_files(out, top):
+        digest = known.get(rel)
+        if digest is None or digest not in marked:
+            with open(os.path.join(out, rel), "rb") as f:
+                blob = f.read()
+            digest = digest or hashlib.sha256(blob).hexdigest()
+            marked[digest] = "1" if MARKER in blob else "0"
+        count += marked[digest] == "1"
+    return count
 
 
-def plan_shards(site, out: Path, by_year: bool, max_pages: int = 5000) -> list[Shard]:
+def plan_shards(site, out: Path, by_year: bool, max_pages: int = 5000,
+                known: dict[str, str] | None = None, marked: dict[str, str] | None = None) -> list[Shard]:
     """The Pagefind runs for the site rendered at ``out``, primary bundle first.
 
     Case pages are counted from ``site.cases`` (live cases only: withdrawal notices
     share the year folders but must not be indexed); other pages are counted by
-    reading the rendered files for the marker.  Top-level HTML files (home, 404)
-    are never indexed.  Case bundles: see case_shards.
+    reading the rendered files for the marker (``known`` and ``marked``: see
+    _marked_pages).  Top-level HTML files (home, 404) are never indexed.  Case
+    bundles: see case_shards.
     """
     out = Path(out)
     skip = {"cases", BUNDLE_DIR, "theme"}
     tops = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name not in skip)
-    counts = {top: _marked_pages(out, top) for top in tops}
+    counts = {top: _marked_pages(out, top, known, marked) for top in tops}
     tops = [top for top in tops if counts[top]]
     main_pages = sum(counts.values())
     if not by_year:
@@ -265,9 +284,13 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     into the store once made, and its name added to ``made``.
     """
     binary = pagefind_binary()
-    shards = plan_shards(site, out, by_year, max_pages)
-    nested = {s.subdir.rsplit("/", 1)[-1] for s in shards if s.subdir != BUNDLE_DIR}
     old_keys = load_manifest(previous)
+    marked = {k[len(MARKED_PREFIX):]: v for k, v in old_keys.items() if k.startswith(MARKED_PREFIX)}
+    used: dict[str, str] = {}
+    shards = plan_shards(site, out, by_year, max_pages, known, _Remembered(marked, used))
+    if keys is not None:
+        keys.update((MARKED_PREFIX + digest, v) for digest, v in sorted(used.items()))
+    nested = {s.subdir.rsplit("/", 1)[-1] for s in shards if s.subdir != BUNDLE_DIR}
     stats: dict[str, ShardStats] = {}
     todo: list[Shard] = []
 
@@ -312,6 +335,26 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
 
 
 KEY_PREFIX = "search-bundle:"  # manifest entries of bundle source keys (not page paths)
+MARKED_PREFIX = "search-marked:"  # manifest entries: does the page with these bytes carry MARKER
+
+
+class _Remembered(dict):
+    """``remembered`` as a dict whose entries read or added are copied into ``used``
+    (what the next run is to remember: exactly this run's pages)."""
+
+    def __init__(self, remembered: dict, used: dict):
+        super().__init__(remembered)
+        self.used = used
+
+    def __contains__(self, key) -> bool:
+        found = super().__contains__(key)
+        if found:
+            self.used[key] = self[key]
+        return found
+
+    def __setitem__(self, key, value) -> None:
+        self.used[key] = value
+        super().__setitem__(key, value)
 _SEARCH_CODE = Path(__file__)
 
 
@@ -332,16 +375,20 @@ def shard_pages(out: Path, shard: Shard) -> list[str]:
         return sorted(shard.pages, key=_path_order)
     inner = shard.glob.split("/**/", 1)[0]
     tops = inner[1:-1].split(",") if inner.startswith("{") else [inner]
-    found = []
-    for top in filter(None, tops):
-        for folder, _dirs, files in os.walk(os.path.join(out, top)):
-            rel = os.path.relpath(folder, out).replace(os.sep, "/")
-            found += [f"{rel}/{name}" for name in files if name.endswith(".html")]
-    return sorted(found, key=_path_order)
+    return sorted((rel for top in filter(None, tops) for rel in _html_files(out, top)), key=_path_order)
 
 
 def _path_order(rel: str) -> list[str]:
     return rel.split("/")
+
+
+def _html_files(out: Path, top: str) -> list[str]:
+    """The site-relative paths of the ``*.html`` files under ``out/top``, in path order."""
+    found = []
+    for folder, _dirs, files in os.walk(os.path.join(out, top)):
+        rel = os.path.relpath(folder, out).replace(os.sep, "/")
+        found += [f"{rel}/{name}" for name in files if name.endswith(".html")]
+    return sorted(found, key=_path_order)
 
 
 def source_key(binary: Path, out: Path, shard: Shard, known: dict[str, str] | None = None) -> str:

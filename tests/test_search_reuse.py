@@ -253,3 +253,52 @@ def test_source_key_takes_known_digests_without_reading(tmp_path):
     assert search.source_key(binary, tmp_path, shard) != key
     (tmp_path / "cases/2025/b/index.html").write_text("changed", encoding="utf-8")
     assert search.source_key(binary, tmp_path, shard, known) != key  # read: not known
+
+
+def test_marked_pages_are_counted_from_remembered_digests(tmp_path):
+    """Issue 9: a list page whose bytes are known (hard-linked from the live release) and
+    remembered as carrying the search marker, or not, is not read again; any other page
+    is read, and remembered by its digest for the next run."""
+    texts = {"results/a/index.html": "<main data-pagefind-body>a</main>",
+             "results/b/index.html": "<main>b: not indexed</main>",
+             "results/c/index.html": "<main data-pagefind-body>c</main>"}
+    digests = {}
+    for rel, text in texts.items():
+        (tmp_path / rel).parent.mkdir(parents=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+        digests[rel] = hashlib.sha256(text.encode()).hexdigest()
+    remembered: dict[str, str] = {}
+    assert search._marked_pages(tmp_path, "results", {}, remembered) == 2  # all read
+    assert remembered == {digests[r]: "1" if "pagefind-body" in t else "0" for r, t in texts.items()}
+    known = {rel: digests[rel] for rel in ("results/a/index.html", "results/b/index.html")}
+    for rel in texts:  # other bytes on disk: only a page that is read can see them
+        (tmp_path / rel).write_text("<main>no marker now</main>", encoding="utf-8")
+    again: dict[str, str] = dict(remembered)
+    assert search._marked_pages(tmp_path, "results", known, again) == 1  # a from memory; c read
+    lost = {k: v for k, v in remembered.items() if k != digests["results/a/index.html"]}
+    assert search._marked_pages(tmp_path, "results", known, lost) == 0  # a not remembered: read
+
+
+def _list_pages(site):
+    """The HTML files the primary bundle's count reads (not case pages, bundles or theme)."""
+    return [p for top in site.iterdir() if top.is_dir() and top.name not in {"cases", "pagefind", "theme"}
+            for p in top.rglob("*.html")]
+
+
+def test_the_render_manifest_remembers_exactly_this_runs_marked_pages(tmp_path):
+    """The search step records, beside the bundles' keys, which of this run's pages carry the
+    marker (by digest), and no other: the memory stays the size of the site."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    out = tmp_path / "site"
+    build_site(content, out)
+    first = incremental.load_manifest(out)
+    marked = {k: v for k, v in first.items() if k.startswith(search.MARKED_PREFIX)}
+    pages = _list_pages(out)
+    assert len(marked) == len({hashlib.sha256(p.read_bytes()).hexdigest() for p in pages}) > 0
+    assert sum(v == "1" for v in marked.values()) >= 1
+    _edit(content)
+    build_site(content, out)
+    second = incremental.load_manifest(out)
+    pages = _list_pages(out)
+    assert {k for k in second if k.startswith(search.MARKED_PREFIX)} == {
+        search.MARKED_PREFIX + hashlib.sha256(p.read_bytes()).hexdigest() for p in pages}
