@@ -73,6 +73,22 @@ def test_unchanged_site_is_not_rescanned(tmp_path, monkeypatch):
     assert [f.kind for f in scan_site(root, SECRETS, BUREAU, known=known)] == ["broken_link:b.html"]
 
 
+def test_pages_with_the_same_links_each_report_a_missing_target(tmp_path):
+    """Pages at one depth share their resolved link targets (the verifier resolves each set
+    once, issue 9): every page that links to a missing file is named, trusted or read."""
+    texts = {f"d/{n}.html": '<html><body><a href="../x.html">x</a><a href="../y.html">y</a></body></html>'
+             for n in ("p", "q", "r")}
+    root = _site(tmp_path, {**texts, "x.html": PAGE.format("x").replace("b.html", "x.html"),
+                            "y.html": PAGE.format("y").replace("b.html", "y.html")})
+    known: dict = {}
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    (root / "y.html").unlink()
+    digests = {rel: hashlib.sha256((root / rel).read_bytes()).hexdigest() for rel in ("d/p.html", "d/q.html")}
+    for trusted in ({}, digests):
+        found = scan_site(root, SECRETS, BUREAU, known=dict(known), trusted=trusted)
+        assert [(f.path, f.kind) for f in found] == [(f"d/{n}.html", "broken_link:../y.html") for n in "pqr"]
+
+
 def test_added_value_is_found_in_unchanged_file(tmp_path, monkeypatch):
     """R-PII, R-CORR: a value added to the secret set (a correction applicant) is found in
     a file proven clean before, however it is written (zero-width space, full width)."""
