@@ -36,11 +36,12 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
     run again here, and are waited for before the verifier starts."""
     report = prepared.report
     allow = bureau_allow_list(prepared.content)
-    # The verifier's matcher is compiled on a thread while a section's step that mostly
-    # waits for another process runs (WAITS: the search index, for Pagefind); compiling
-    # takes ~2.5 s at 100,000 results (issue 9), and beside a step in Python it would only
-    # slow that step down.  Nothing forks meanwhile (Pagefind is started by subprocess,
-    # which runs no Python code in its child); the thread has ended before the verifier forks.
+    # The verifier's matcher is compiled on a thread while a section's step waits for
+    # other processes (it calls GONGSHI_WAITING: the search index, once Pagefind runs);
+    # compiling takes ~3 s at 100,000 results (issue 9), and beside a step in Python it
+    # would only slow that step down.  Nothing forks meanwhile (Pagefind is started by
+    # subprocess, which runs no Python code in its child); the thread has ended before
+    # the verifier forks.  Never called, it is compiled by the verifier.
     matcher = _Beside(compile_leak_matcher, prepared.secrets, allow)
     try:
         _sections_steps(prepared, out, settings, progress, stage, beside, matcher.start)
@@ -106,17 +107,16 @@ class _Beside:
 
 def _sections_steps(prepared, out: Path, settings: dict, progress, stage, beside: list,
                     waiting) -> None:
-    """The sitemap, each section's postbuild step, and those already running apart;
-    ``waiting()`` is called before the first step that mostly waits (a section's WAITS)."""
+    """The sitemap, each section's postbuild step, and those already running apart; a step
+    calls ``settings["GONGSHI_WAITING"]`` (``waiting``) when it starts waiting for others."""
     report = prepared.report
     with stage(report, "sitemap", progress):
         write_sitemap(prepared, out)
     running = {job.name for job in beside}
+    settings = dict(settings, GONGSHI_WAITING=waiting)
     for section in load_sections():
         name = section_name(section)
         if hasattr(section, "postbuild") and name not in running:
-            if getattr(section, "WAITS", False):
-                waiting()
             with stage(report, name, progress):
                 section.postbuild(prepared, out, settings)
     for job in beside:

@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,7 +263,8 @@ def prune_bundle(bundle: Path, primary: bool) -> None:
 def build_index(site, out: Path, by_year: bool = True, previous: Path | None = None,
                 keys: dict | None = None, max_pages: int = 5000,
                 workers: int = 1, known: dict[str, str] | None = None,
-                store_root: Path | None = None, made: set[str] | None = None) -> list[ShardStats]:
+                store_root: Path | None = None, made: set[str] | None = None,
+                waiting: Callable[[], None] | None = None) -> list[ShardStats]:
     """Index the rendered site at ``out``: every planned shard, primary bundle first.
 
     Returns each shard's statistics; raises SearchIndexError on any failed check.
@@ -282,6 +284,8 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
     (publish.store), named by their source key; the site links to them.  A bundle whose
     entry exists is linked, not indexed nor hard-linked file by file; a new one is moved
     into the store once made, and its name added to ``made``.
+
+    ``waiting`` is called once, just before the first Pagefind run (if any).
     """
     binary = pagefind_binary()
     old_keys = load_manifest(previous)
@@ -319,6 +323,9 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
 
     def run(shard: Shard) -> ShardStats:
         return run_shard(binary, out, shard, inner(shard))
+
+    if todo and waiting:
+        waiting()
 
     for shard in [s for s in todo if s.subdir == BUNDLE_DIR]:
         stats[shard.subdir] = run(shard)

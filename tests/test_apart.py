@@ -13,10 +13,9 @@ import pytest
 
 from pipeline import leaks
 from pipeline.errors import LeakFound
-from publish import apart, postbuild, verify
+from publish import apart, postbuild, search, verify
 from publish.opendata_state import OpendataStateError
 from publish.sections import opendata, timeliness
-from publish.sections import search as search_section
 from publish.settings import load_settings
 from tests.support import FIXTURE_CONTENT, build_site, copy_content
 
@@ -119,12 +118,12 @@ def test_the_open_data_rows_are_made_in_the_child_only(content, tmp_path, monkey
 
 
 def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_path, monkeypatch):
-    """Issue 9: the verifier's matcher is made on a thread while the search index is built,
-    and the verifier uses that one (it does not compile its own); R-PII still holds: a
+    """Issue 9: the verifier's matcher is made on a thread while Pagefind runs (not beside
+    a step in Python), and the verifier uses that one (it does not compile its own); R-PII still holds: a
     held-back 文号 written by a step is found with it."""
     compiled_on: list[str] = []
     indexing: list[str] = []
-    real_compile, real_index = leaks.compile_leak_matcher, search_section.build_index
+    real_compile, real_index = leaks.compile_leak_matcher, search.run_shard
 
     index_started = threading.Event()
 
@@ -133,7 +132,7 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
         assert index_started.wait(60), "the index was not built while the matcher compiled"
         return real_compile(*args)
 
-    def build_index(*args, **kwargs):
+    def run_shard(*args, **kwargs):
         indexing.append(str([t.name for t in threading.enumerate()]))
         index_started.set()
         return real_index(*args, **kwargs)
@@ -148,7 +147,7 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
         str([t.name for t in threading.enumerate()])) or real_timeliness(*a))
     monkeypatch.setattr(postbuild, "compile_leak_matcher", compile_matcher)
     monkeypatch.setattr(verify, "compile_leak_matcher", lambda *a: pytest.fail("compiled twice"))
-    monkeypatch.setattr(search_section, "build_index", build_index)
+    monkeypatch.setattr(search, "run_shard", run_shard)
     build_site(content, tmp_path / "clean", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
     assert len(compiled_on) == 1 and compiled_on[0].startswith("leak-matcher")
     assert "leak-matcher" in indexing[0]  # the two ran at the same time …

@@ -11,8 +11,9 @@ Each module in this package may define, all optional:
   settings of the page plan, and its postbuild writes only files of its own and fills
   ``report.state_files``/``report.warnings``; with two or more BUILD_WORKERS both then run
   in a forked child beside the planning and rendering of the rest (publish.apart).
-* ``WAITS = True``: its postbuild mostly waits for other processes (the search index
-  waits for Pagefind); the verifier's matcher is compiled on a thread meanwhile.
+* A postbuild about to wait for other processes (the search index, for Pagefind) may call
+  ``settings["GONGSHI_WAITING"]()`` first: the verifier's matcher is compiled on a thread
+  meanwhile.
 
 Built-in sections use exactly this interface, like any third-party one would.
 """

@@ -14,7 +14,6 @@ from ..pages import Page, SiteData
 from ..search import build_index, case_shards, case_years
 
 ORDER = 90
-WAITS = True  # on Pagefind: the verifier's matcher is compiled meanwhile (publish.postbuild)
 
 # URL parameter -> (Pagefind filter name as written by case.html, label on the form).
 FILTERS = (
@@ -75,4 +74,5 @@ def postbuild(prepared, out: Path, settings: dict) -> None:
                 previous=settings.get("GONGSHI_PREVIOUS"), keys=settings.get("GONGSHI_FINGERPRINTS"),
                 max_pages=settings.get("SEARCH_SHARD_PAGES", 5000),
                 workers=int(settings.get("BUILD_WORKERS", 1)), known=known,
-                store_root=release.get("store"), made=release.get("made"))
+                store_root=release.get("store"), made=release.get("made"),
+                waiting=settings.get("GONGSHI_WAITING"))
