@@ -97,12 +97,21 @@ def paginate_stable(items: list, per_page: int, base_url: str, template: str, co
     return pages
 
 
+@dataclass(frozen=True)
+class Later:
+    """The place in a plan of a section's pages that a child process is still making."""
+
+    job: object  # publish.apart.Apart
+
+
 def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None,
-               apart: dict | None = None) -> list[Page]:
+               apart: dict | None = None, wait: bool = True) -> list:
     """Every page of the site, in a deterministic order; raises DuplicatePath on a clash.
 
     ``apart``: {section name: publish.apart.Apart} of sections whose pages a child process
-    is making: they are taken last (in their place), so the rest is planned meanwhile."""
+    is making: they are taken last (in their place), so the rest is planned meanwhile.
+    With ``wait=False`` they are not waited for: a :class:`Later` stands in their place,
+    and :func:`complete` gives the whole plan once the caller has done what it can."""
     from .sections import load_sections, section_name
     items_by_code = {str(r["code"]): r for kind in ("items", "random") if kind in site.lists
                      for r in site.lists[kind].rows}
@@ -123,7 +132,19 @@ def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None,
         elif hasattr(section, "pages"):
             slots.append(section.pages(site, settings or {}))
     for slot in slots:
-        pages += slot if isinstance(slot, list) else slot.pages()
+        pages += slot if isinstance(slot, list) else slot.pages() if wait else [Later(slot)]
+    return complete(pages) if wait else pages
+
+
+def complete(plan: list) -> list[Page]:
+    """``plan`` with each :class:`Later` replaced by its section's pages (waits for the
+    child making them); raises DuplicatePath on a clash."""
+    pages: list[Page] = []
+    for slot in plan:
+        if isinstance(slot, Later):
+            pages += slot.job.pages()
+        else:
+            pages.append(slot)
     _check_unique(pages)
     return pages
 

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline import leaks
 from pipeline.errors import LeakFound
-from publish import apart, postbuild, search, verify
+from publish import apart, incremental, postbuild, search, verify
 from publish.opendata_state import OpendataStateError
 from publish.sections import opendata, timeliness
 from publish.settings import load_settings
@@ -165,3 +165,17 @@ def test_no_matcher_thread_outlives_a_failed_step(content, tmp_path, monkeypatch
     with pytest.raises(OpendataStateError, match="broken on purpose"):
         build_site(content, tmp_path / "out", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
     assert not [t for t in threading.enumerate() if t.name.startswith("leak-matcher")]
+
+
+def test_the_plan_does_not_wait_for_the_pages_made_apart(content, tmp_path, monkeypatch):
+    """Issue 9: the pages planned in this process are fingerprinted before the plan waits for
+    the child's pages; the site is the one a single process builds (see the first test)."""
+    calls: list[str] = []
+    real_fingerprints, real_pages = incremental.page_fingerprints, apart.Apart.pages
+    monkeypatch.setattr(incremental, "page_fingerprints",
+                        lambda pages, *a: calls.append(f"fingerprints of {len(pages)}") or real_fingerprints(pages, *a))
+    monkeypatch.setattr(apart.Apart, "pages", lambda self: calls.append("wait") or real_pages(self))
+    report = build_site(content, tmp_path / "two", settings=load_settings(BUILD_WORKERS=2), record_ledger=False)
+    first = calls.index("wait")
+    assert first > 0 and calls[0].startswith("fingerprints of ") and int(calls[0].split()[-1]) == report.pages - 1
+    assert (tmp_path / "two" / "data" / "index.html").is_file()
