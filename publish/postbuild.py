@@ -40,14 +40,11 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
     # other processes (it calls GONGSHI_WAITING: the search index, once Pagefind runs);
     # compiling takes ~3 s at 100,000 results (issue 9), and beside a step in Python it
     # would only slow that step down.  Nothing forks meanwhile (Pagefind is started by
-    # subprocess, which runs no Python code in its child); the thread has ended before
-    # the verifier forks.  Never called, it is compiled by the verifier.
+    # subprocess, which runs no Python code in its child); the step that started the thread
+    # waits for it before it ends, so no later step can fork beside it, and the objects the
+    # stage leaves are frozen whole (publish.heap).  Never started, it is compiled here.
     matcher = _Beside(compile_leak_matcher, prepared.secrets, allow)
-    try:
-        _sections_steps(prepared, out, settings, progress, stage, beside, matcher.start)
-    except BaseException:
-        matcher.result_or_none()  # no thread may outlive this call
-        raise
+    _sections_steps(prepared, out, settings, progress, stage, beside, matcher)
     with stage(report, "verify", progress):
         matcher = matcher.result()  # first: nothing below may fail while the thread runs
         # The cache says which values its files were proven clean against (as hashes):
@@ -98,27 +95,30 @@ class _Beside:
             raise value
         return value
 
-    def result_or_none(self):
-        try:
-            return self.result() if self._thread is not None else None
-        except Exception:  # noqa: BLE001 - the step's own error is the one to report
-            return None
+    def join(self) -> None:
+        """Wait for the thread if it was started (what it did is kept for ``result()``)."""
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _sections_steps(prepared, out: Path, settings: dict, progress, stage, beside: list,
-                    waiting) -> None:
+                    beside_waits: _Beside) -> None:
     """The sitemap, each section's postbuild step, and those already running apart; a step
-    calls ``settings["GONGSHI_WAITING"]`` (``waiting``) when it starts waiting for others."""
+    calls ``settings["GONGSHI_WAITING"]`` when it starts waiting for other processes, and
+    ``beside_waits`` runs meanwhile (until that step ends, however it ends)."""
     report = prepared.report
     with stage(report, "sitemap", progress):
         write_sitemap(prepared, out)
     running = {job.name for job in beside}
-    settings = dict(settings, GONGSHI_WAITING=waiting)
+    settings = dict(settings, GONGSHI_WAITING=beside_waits.start)
     for section in load_sections():
         name = section_name(section)
         if hasattr(section, "postbuild") and name not in running:
             with stage(report, name, progress):
-                section.postbuild(prepared, out, settings)
+                try:
+                    section.postbuild(prepared, out, settings)
+                finally:
+                    beside_waits.join()
     for job in beside:
         with stage(report, f"{job.name}-wait", progress):
             job.join(report)

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline import leaks
 from pipeline.errors import LeakFound
-from publish import apart, incremental, postbuild, search, verify
+from publish import apart, heap, incremental, postbuild, search, verify
 from publish.opendata_state import OpendataStateError
 from publish.sections import opendata, timeliness
 from publish.settings import load_settings
@@ -130,6 +130,8 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
     def compile_matcher(*args):
         compiled_on.append(threading.current_thread().name)
         assert index_started.wait(60), "the index was not built while the matcher compiled"
+        if len(compiled_on) == 1:
+            time.sleep(3)  # outlasts Pagefind on the fixture: the step must still wait for it
         return real_compile(*args)
 
     def run_shard(*args, **kwargs):
@@ -145,6 +147,10 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
     real_timeliness = timeliness.postbuild
     monkeypatch.setattr(timeliness, "postbuild", lambda *a: before_index.append(
         str([t.name for t in threading.enumerate()])) or real_timeliness(*a))
+    settled_beside: list[str] = []  # a freeze must not catch the thread's half-made objects
+    real_settle = heap.settle
+    monkeypatch.setattr(heap, "settle", lambda: settled_beside.extend(
+        t.name for t in threading.enumerate() if t.name == "leak-matcher") or real_settle())
     monkeypatch.setattr(postbuild, "compile_leak_matcher", compile_matcher)
     monkeypatch.setattr(verify, "compile_leak_matcher", lambda *a: pytest.fail("compiled twice"))
     monkeypatch.setattr(search, "run_shard", run_shard)
@@ -152,6 +158,7 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
     assert len(compiled_on) == 1 and compiled_on[0].startswith("leak-matcher")
     assert "leak-matcher" in indexing[0]  # the two ran at the same time …
     assert "leak-matcher" not in before_index[0]  # … and not beside a step in Python
+    assert settled_beside == []  # the search step waited for it before its stage ended
     monkeypatch.setattr(opendata, "postbuild", late_leak)
     with pytest.raises(LeakFound, match="data/late.json: hidden_doc_no"):
         build_site(content, tmp_path / "leak", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
