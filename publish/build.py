@@ -300,10 +300,14 @@ def build(content_dir: Path, output_dir: Path, as_of: dt.date, settings: dict | 
     only after the site was built and verified; sections' ``report.state_files``
     are written with it, under the same condition.
     """
-    with background_writes():  # the cache writers run beside the build (publish.cache)
+    warnings: list[str] = []
+    # The cache writers run beside the build (publish.cache); one that fails is a warning:
+    # by then the site is built and verified, and a cache only saves time.
+    with background_writes(warnings.append):
         prepared = prepare(content_dir, as_of, progress, cache_dir_for(output_dir))
         render(prepared, output_dir, settings, progress)
     report = prepared.report
+    report.warnings += warnings
     if record_ledger and report.ledger_text is not None and (Path(content_dir) / LEDGER_NAME).exists():
         write_ledger(content_dir, report.ledger_text)
         write_state_files(content_dir, report.state_files)

@@ -88,20 +88,22 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
             with timed_stage(report, "switch", progress):
                 deploy.switch_current(root, release)
             live_after = time.perf_counter() - started
+            report.output = release / deploy.SITE
+            # The ledger and the purge first: a run killed while it waited for the cache
+            # writers would leave the release live without them (review).
+            with timed_stage(report, "write-ledger", progress):
+                _record_ledger(content_dir, report)
+            with timed_stage(report, "keep-inodes", progress):  # for the next run: see _build_release
+                deploy.save_inodes(root / CACHE_DIR, release, *listing)
+            result = PublishResult(report, release.name, previous.name if previous else None,
+                                   changed=changed, removed=removed, cleaned=cleaned,
+                                   live_after=live_after)
+            with timed_stage(report, "purge", progress):
+                result.purge = cdn.purge(root, cdn.read_url_file(release / cdn.PURGE_LIST),
+                                         settings.get("PURGE_COMMAND"))
             with timed_stage(report, "cache-wait", progress):
                 writers.wait()
         report.warnings += warnings
-        report.output = release / deploy.SITE
-        with timed_stage(report, "write-ledger", progress):
-            _record_ledger(content_dir, report)
-        with timed_stage(report, "keep-inodes", progress):  # for the next run: see _build_release
-            deploy.save_inodes(root / CACHE_DIR, release, *listing)
-        result = PublishResult(report, release.name, previous.name if previous else None,
-                               changed=changed, removed=removed, cleaned=cleaned,
-                               live_after=live_after)
-        with timed_stage(report, "purge", progress):
-            result.purge = cdn.purge(root, cdn.read_url_file(release / cdn.PURGE_LIST),
-                                     settings.get("PURGE_COMMAND"))
         # Last: deleting an old release's 200,000 files takes half a minute at 100,000
         # cases, and the CDN should not serve the old page meanwhile (issue 9).
         with timed_stage(report, "prune", progress):

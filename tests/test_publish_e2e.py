@@ -25,7 +25,7 @@ from pipeline.load import LEDGER_NAME
 from publish import cache as cache_module
 from publish import cdn, deploy, verify
 from publish.assemble import bureau_allow_list
-from publish.build import prepare
+from publish.build import build, prepare
 from publish.publish import publish, rollback
 from publish.settings import load_settings
 from tests.support import FIXTURE_AS_OF, FIXTURE_CONTENT, copy_content, served_files
@@ -147,7 +147,7 @@ def test_the_cdn_is_purged_before_old_releases_are_pruned(two_releases, tmp_path
                     load_settings(KEEP_RELEASES=1, PURGE_COMMAND=[sys.executable, "-c", script]))
     assert again.purge.ok and again.pruned == [two_releases["first"].release, two_releases["second"].release]
     assert two_releases["first"].release in json.loads(seen.read_text())  # not yet pruned
-    assert list(again.report.timings)[-2:] == ["purge", "prune"]
+    assert list(again.report.timings)[-3:] == ["purge", "cache-wait", "prune"]
 
 
 def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releases, tmp_path, monkeypatch):
@@ -169,8 +169,29 @@ def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releas
     assert result.release != two_releases["second"].release
     assert [w for w in result.report.warnings if "could not write the build cache" in w and "verified" in w]
     timings = list(result.report.timings)
-    assert timings.index("switch") < timings.index("cache-wait")
+    # The ledger and the purge do not wait for the writers (a kill meanwhile must not lose them).
+    assert timings.index("switch") < timings.index("write-ledger") < timings.index("purge") \
+        < timings.index("cache-wait")
     assert not list((root / ".cache").rglob("*.tmp"))
+
+
+def test_a_build_whose_cache_cannot_be_written_still_replaces_its_output(tmp_path, monkeypatch):
+    """Review: `gongshi build` too: a writer that fails after the site was built and
+    verified is a warning; the output is the new site and the ledger is written."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    (content / LEDGER_NAME).write_text("", encoding="utf-8")
+
+    def dump(obj, f, protocol=None):  # runs in the writer child
+        if "parsed" in f.name:
+            raise OSError("disk full")
+        pickle.dump(obj, f, protocol=protocol)
+
+    monkeypatch.setattr(cache_module, "pickle", types.SimpleNamespace(dump=dump, load=pickle.load,
+                                                                      PickleError=pickle.PickleError))
+    report = build(content, tmp_path / "site", FIXTURE_AS_OF)
+    assert [w for w in report.warnings if "could not write the build cache" in w]
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert (content / LEDGER_NAME).read_text(encoding="utf-8")  # first publications recorded
 
 
 def test_publish_reads_only_files_not_linked_from_the_live_release(two_releases, tmp_path, monkeypatch):
