@@ -342,7 +342,9 @@ def build_index(site, out: Path, by_year: bool = True, previous: Path | None = N
 
 
 KEY_PREFIX = "search-bundle:"  # manifest entries of bundle source keys (not page paths)
-MARKED_PREFIX = "search-marked:"  # manifest entries: does the page with these bytes carry MARKER
+# Manifest entries: does the page with these bytes carry MARKER (named in the key, so another
+# marker is never answered from this memory).
+MARKED_PREFIX = f"search-marked:{MARKER.decode()}:"
 
 
 class _Remembered(dict):
