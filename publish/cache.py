@@ -44,20 +44,23 @@ def cache_dir_for(output_dir: Path) -> Path:
     return output_dir.parent / f".{output_dir.name}.cache"
 
 
-def _load_pickle(path: Path):
+def _load_pickle(path: Path, settle: bool = True):
     """The unpickled contents of ``path``, with the cycle collector paused.
 
     It rescanned every object unpickled so far, doubling the time to read 100,000 cases,
     and then walked them all once more through its young generations (issue 9).  The
     new objects skip them instead (publish.heap.settle); cached values hold no
-    reference cycles, so nothing is missed."""
+    reference cycles, so nothing is missed.  ``settle=False`` (a read on a thread beside
+    a stage) leaves that to the end of the stage: a settle now would also freeze what the
+    stage is still making."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         with path.open("rb") as f:
             return pickle.load(f)
     finally:
-        heap.settle()
+        if settle:
+            heap.settle()
         if collecting:
             gc.enable()
 
@@ -167,7 +170,9 @@ class Cache:
     computed again.  Otherwise the cache is one file ``<name>.pickle``, replaced whole.
     """
 
-    def __init__(self, directory: Path | None, name: str, salt: str = "", shards: int = 1):
+    def __init__(self, directory: Path | None, name: str, salt: str = "", shards: int = 1,
+                 settle: bool = True):
+        """``settle``: see _load_pickle."""
         self.shards = shards
         self.salt = f"{CACHE_VERSION}:{salt}"
         self.data: dict = {}
@@ -185,7 +190,7 @@ class Cache:
             if not path.exists():
                 continue
             try:
-                salt_read, data = _load_pickle(path)
+                salt_read, data = _load_pickle(path, settle)
             except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
                 continue
             if salt_read == self.salt:

@@ -118,9 +118,9 @@ def test_the_open_data_rows_are_made_in_the_child_only(content, tmp_path, monkey
 
 
 def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_path, monkeypatch):
-    """Issue 9: the verifier's matcher is made on a thread while Pagefind runs (not beside
-    a step in Python), and the verifier uses that one (it does not compile its own); R-PII still holds: a
-    held-back 文号 written by a step is found with it."""
+    """Issue 9: the verifier's matcher is made, and its kept proofs read, on a thread while
+    Pagefind runs (not beside a step in Python), and the verifier uses that one (it does
+    not compile its own); R-PII still holds: a held-back 文号 written by a step is found with it."""
     compiled_on: list[str] = []
     indexing: list[str] = []
     real_compile, real_index = leaks.compile_leak_matcher, search.run_shard
@@ -153,15 +153,39 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
         t.name for t in threading.enumerate() if t.name == "leak-matcher") or real_settle())
     monkeypatch.setattr(postbuild, "compile_leak_matcher", compile_matcher)
     monkeypatch.setattr(verify, "compile_leak_matcher", lambda *a: pytest.fail("compiled twice"))
+    proofs_read_on: list[str] = []
+    real_cache = postbuild.Cache
+    monkeypatch.setattr(postbuild, "Cache", lambda *a, **k: proofs_read_on.append(
+        threading.current_thread().name) or real_cache(*a, **k))
     monkeypatch.setattr(search, "run_shard", run_shard)
     build_site(content, tmp_path / "clean", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
     assert len(compiled_on) == 1 and compiled_on[0].startswith("leak-matcher")
+    assert proofs_read_on == compiled_on
     assert "leak-matcher" in indexing[0]  # the two ran at the same time …
     assert "leak-matcher" not in before_index[0]  # … and not beside a step in Python
     assert settled_beside == []  # the search step waited for it before its stage ended
     monkeypatch.setattr(opendata, "postbuild", late_leak)
     with pytest.raises(LeakFound, match="data/late.json: hidden_doc_no"):
         build_site(content, tmp_path / "leak", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
+
+
+def test_proofs_read_beside_a_stage_leave_the_heap_to_its_end(tmp_path, monkeypatch):
+    """Issue 9: read on the thread, the verifier's kept proofs do not settle (freeze) the heap,
+    which would also freeze what the stage is still making; read in the stage itself, they
+    do.  Either way the proofs are the ones kept."""
+    cache = postbuild.Cache(tmp_path, "verified", "proof")
+    cache.save({"files": {b"k": ("", 1)}})
+    settled: list[str] = []
+    real_settle = heap.settle
+    monkeypatch.setattr(heap, "settle", lambda: settled.append(threading.current_thread().name) or real_settle())
+    read: list = []
+    thread = threading.Thread(target=lambda: read.append(postbuild._matcher_and_proofs({"张三"}, frozenset(), tmp_path)),
+                              name="beside")
+    thread.start()
+    thread.join()
+    assert settled == [] and read[0][1].data == {"files": {b"k": ("", 1)}}
+    _matcher, here = postbuild._matcher_and_proofs({"张三"}, frozenset(), tmp_path)
+    assert settled == ["MainThread"] and here.data == read[0][1].data
 
 
 def test_no_matcher_thread_outlives_a_failed_step(content, tmp_path, monkeypatch):
