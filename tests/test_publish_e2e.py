@@ -150,6 +150,18 @@ def test_the_cdn_is_purged_before_old_releases_are_pruned(two_releases, tmp_path
     assert list(again.report.timings)[-3:] == ["purge", "cache-wait", "prune"]
 
 
+def _fail_cache_writes(monkeypatch, name: str) -> None:
+    """Make the cache writer of the cache ``name`` fail as on a full disk (in the writer child)."""
+
+    def dump(obj, f, protocol=None):
+        if name in f.name:
+            raise OSError("disk full")
+        pickle.dump(obj, f, protocol=protocol)
+
+    monkeypatch.setattr(cache_module, "pickle", types.SimpleNamespace(dump=dump, load=pickle.load,
+                                                                      PickleError=pickle.PickleError))
+
+
 def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releases, tmp_path, monkeypatch):
     """Issue 9: the cache writers run beside the build and are waited for once the release
     is live; one that fails (here: the verifier's proofs) leaves the release live and says so."""
@@ -157,13 +169,7 @@ def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releas
     content = copy_content(two_releases["content"], tmp_path / "content")
     edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3400元")
 
-    def dump(obj, f, protocol=None):  # runs in the writer child
-        if "verified" in f.name:
-            raise OSError("disk full")
-        pickle.dump(obj, f, protocol=protocol)
-
-    monkeypatch.setattr(cache_module, "pickle", types.SimpleNamespace(dump=dump, load=pickle.load,
-                                                                      PickleError=pickle.PickleError))
+    _fail_cache_writes(monkeypatch, "verified")
     result = publish(content, root, FIXTURE_AS_OF, load_settings())
     assert_intact(root, deploy.releases_dir(root) / result.release)
     assert result.release != two_releases["second"].release
@@ -181,13 +187,7 @@ def test_a_build_whose_cache_cannot_be_written_still_replaces_its_output(tmp_pat
     content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
     (content / LEDGER_NAME).write_text("", encoding="utf-8")
 
-    def dump(obj, f, protocol=None):  # runs in the writer child
-        if "parsed" in f.name:
-            raise OSError("disk full")
-        pickle.dump(obj, f, protocol=protocol)
-
-    monkeypatch.setattr(cache_module, "pickle", types.SimpleNamespace(dump=dump, load=pickle.load,
-                                                                      PickleError=pickle.PickleError))
+    _fail_cache_writes(monkeypatch, "parsed")
     report = build(content, tmp_path / "site", FIXTURE_AS_OF)
     assert [w for w in report.warnings if "could not write the build cache" in w]
     assert (tmp_path / "site" / "index.html").is_file()
