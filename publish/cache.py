@@ -9,7 +9,6 @@ grows past the size of the content.  A missing or unreadable cache is an empty o
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import pickle
@@ -50,19 +49,10 @@ def _load_pickle(path: Path, settle: bool = True):
     It rescanned every object unpickled so far, doubling the time to read 100,000 cases,
     and then walked them all once more through its young generations (issue 9).  The
     new objects skip them instead (publish.heap.settle); cached values hold no
-    reference cycles, so nothing is missed.  ``settle=False`` (a read on a thread beside
-    a stage) leaves that to the end of the stage: a settle now would also freeze what the
-    stage is still making."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with path.open("rb") as f:
-            return pickle.load(f)
-    finally:
-        if settle:
-            heap.settle()
-        if collecting:
-            gc.enable()
+    reference cycles, so nothing is missed.  ``settle=False``: a read on a thread beside
+    a stage (see publish.heap.paused)."""
+    with heap.paused(settle), path.open("rb") as f:
+        return pickle.load(f)
 
 
 class _Writers:

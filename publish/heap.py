@@ -56,15 +56,18 @@ def settle() -> None:
 
 
 @contextlib.contextmanager
-def paused():
+def paused(settle_after: bool = True):
     """The cycle collector off for a loop whose new objects all outlive it (a verdict per
     file of 210,000): collecting inside it only walks them again and again (issue 9: ~0.6 s
-    of a correction's verifier at 100,000 results).  Ends with ``settle()``."""
+    of a correction's verifier at 100,000 results).  Ends with ``settle()``, unless
+    ``settle_after`` is False (work on a thread beside a stage: the stage settles at its
+    end, and a settle now would also freeze what the stage is still making)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        settle()
+        if settle_after:
+            settle()
         if collecting:
             gc.enable()

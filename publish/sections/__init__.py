@@ -12,9 +12,9 @@ Each module in this package may define, all optional:
   ``report.state_files``/``report.warnings``; with two or more BUILD_WORKERS both then run
   in a forked child beside the planning and rendering of the rest (publish.apart).
 * A postbuild about to wait for other processes (the search index, for Pagefind) may call
-  ``settings["GONGSHI_WAITING"]()`` first: the verifier's matcher is then compiled on a
-  thread until that postbuild returns, so it must not fork (``subprocess`` is fine) after
-  the call.
+  ``settings["GONGSHI_WAITING"]()`` first: the verifier's matcher is then compiled, and its
+  kept proofs read, on a thread until that postbuild returns, so it must not fork
+  (``subprocess`` is fine) after the call.
 
 Built-in sections use exactly this interface, like any third-party one would.
 """
