@@ -149,7 +149,8 @@ def _type_columns(case: Case) -> dict[str, str]:
     return {"执法结论": case.conclusion}
 
 
-def _row(case: Case, end: dt.date, codes: Mapping[str, str], items: Mapping[str, str]) -> dict[str, str]:
+def open_row(case: Case, end: dt.date, codes: Mapping[str, str], items: Mapping[str, str]) -> dict[str, str]:
+    """The flat ``RESULT_FIELDS`` row of one public ``case`` whose 公示截止期 is ``end``."""
     label = CASE_TYPE_LABELS.get(case.type, case.type)
     code = codes.get(case.agency, "")
     values = {
@@ -169,6 +170,23 @@ def _is_public(case: Case) -> bool:
     return case.status == "active" and case.disclose != "none" and not case.approval.missing()
 
 
+def public_cases(cases: Iterable[Case], ends: Mapping[str, dt.date]) -> list[tuple[Case, dt.date]]:
+    """(case, its 公示截止期) for each public case, sorted by (决定日期, 记录编号).
+
+    Withdrawn, ``disclose: none`` and unapproved cases are dropped; a public case
+    missing from ``ends`` raises ValueError.
+    """
+    public = []
+    for case in sorted(cases, key=lambda c: (c.decided_on, c.id)):
+        if not _is_public(case):
+            continue
+        if case.id not in ends:
+            raise ValueError(f"open data: no 公示截止期 for case {case.id} ({case.source}); "
+                             "run the retention stage first")
+        public.append((case, ends[case.id]))
+    return public
+
+
 def open_rows(cases: Iterable[Case], ends: Mapping[str, dt.date],
               bureau_credit_codes: Mapping[str, str],
               items: Mapping[str, str] | None = None) -> list[dict[str, str]]:
@@ -180,22 +198,22 @@ def open_rows(cases: Iterable[Case], ends: Mapping[str, dt.date],
     ``bureau_credit_codes`` maps a deciding body to its 统一社会信用代码 ("" if
     unknown); ``items`` maps 执法事项 codes to names.  Every value is a string.
     """
-    rows = []
-    for case in sorted(cases, key=lambda c: (c.decided_on, c.id)):
-        if not _is_public(case):
-            continue
-        if case.id not in ends:
-            raise ValueError(f"open data: no 公示截止期 for case {case.id} ({case.source}); "
-                             "run the retention stage first")
-        rows.append(_row(case, ends[case.id], bureau_credit_codes, items or {}))
-    return rows
+    return [open_row(case, end, bureau_credit_codes, items or {}) for case, end in public_cases(cases, ends)]
+
+
+_PENALTY_LABEL = CASE_TYPE_LABELS["penalty"]
+
+
+def penalty_row(row: Mapping[str, str]) -> dict[str, str] | None:
+    """An ``open_rows`` row renamed to ``PENALTY_FIELDS``; None if it is not a 行政处罚."""
+    if row["结果类型"] != _PENALTY_LABEL:
+        return None
+    return {name: row[src] if src else "" for name, src in _PENALTY_FROM.items()}
 
 
 def penalty_rows(rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
     """The 行政处罚 rows of ``open_rows`` output, renamed to ``PENALTY_FIELDS``; order kept."""
-    label = CASE_TYPE_LABELS["penalty"]
-    return [{name: row[src] if src else "" for name, src in _PENALTY_FROM.items()}
-            for row in rows if row["结果类型"] == label]
+    return [renamed for renamed in map(penalty_row, rows) if renamed is not None]
 
 
 def _names(fields: Iterable[tuple[str, str]] | Iterable[str]) -> list[str]:
@@ -232,6 +250,19 @@ def to_csv(rows: Iterable[Mapping[str, str]], fields: Iterable[tuple[str, str]] 
     return "\ufeff" + buf.getvalue()
 
 
+_LINE = io.StringIO()
+_LINE_WRITER = csv.writer(_LINE, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+
+
+def csv_line(row: Mapping[str, str], fields: Iterable[tuple[str, str]] | Iterable[str]) -> str:
+    """The line ``to_csv`` writes for ``row`` (its values in ``fields`` order, CRLF):
+    ``to_csv(rows, fields)`` is ``to_csv([], fields)`` followed by each row's line."""
+    _LINE.seek(0)
+    _LINE.truncate()
+    _LINE_WRITER.writerow(_project([row], _names(fields))[0].values())
+    return _LINE.getvalue()
+
+
 def to_json(rows: Iterable[Mapping[str, str]],
             fields: Iterable[tuple[str, str]] | Iterable[str] | None = None,
             memo: dict[int, tuple[dict, str]] | None = None) -> str:
@@ -266,10 +297,22 @@ def _json_rows(rows: list[dict], memo: dict[int, tuple[dict, str]]) -> str:
         if kept is not row:
             if not _FLAT.issuperset(map(type, row.values())):
                 return json.dumps(rows, ensure_ascii=False, indent=1)
-            inner = json.dumps(row, ensure_ascii=False, separators=_FIELD_SEPARATORS)[1:-1]
-            part = f" {{\n  {inner}\n }}" if row else " {}"
+            part = json_part(row)
             memo[id(row)] = (row, part)
         parts.append(part)
+    return json_array(parts)
+
+
+def json_part(row: Mapping[str, object]) -> str:
+    """A flat row (values str, int, float, bool or None) as an element of a ``to_json`` array.
+
+    Its first line is indented by one space, like the ones after it; no newline at the end."""
+    inner = json.dumps(row, ensure_ascii=False, separators=_FIELD_SEPARATORS)[1:-1]
+    return f" {{\n  {inner}\n }}" if row else " {}"
+
+
+def json_array(parts: list[str]) -> str:
+    """The array ``to_json`` writes (without its final newline) of ``json_part`` texts."""
     return "[\n" + ",\n".join(parts) + "\n]" if parts else "[]"
 
 

@@ -28,15 +28,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.errors import GongshiError
 from pipeline.opendata import KEY, RESULT_FIELDS
 
 STATE_PATH = "opendata/state.json"  # relative to the content dir
 VERSION = 1
+T = TypeVar("T")
 STUB_NOTE = "该记录已撤下，内容不再公开"
 _FIX = ("content/opendata/state.json is written only by gongshi: restore it from the last "
         "release's content or from version control, never edit it by hand")
@@ -95,7 +97,13 @@ def _before_latest(history: History) -> dict[str, str]:
 
 
 def advance(history: History | None, rows: Iterable[Mapping[str, str]], as_of: dt.date) -> History:
-    """The state after publishing ``rows`` (today's full file) on ``as_of``.
+    """The state after publishing ``rows`` (today's full file) on ``as_of``: see advance_to."""
+    return advance_to(history, {row[KEY]: row_hash(row) for row in rows}, as_of)
+
+
+def advance_to(history: History | None, cur: dict[str, str], as_of: dt.date) -> History:
+    """The state after publishing today's full file on ``as_of``, given as
+    {记录编号: row_hash of its row} in the file's order.
 
     No state, or a state whose base is ``as_of`` with no later day: ``rows`` become
     the base.  A build on the latest recorded day redoes that day against the day
@@ -104,7 +112,6 @@ def advance(history: History | None, rows: Iterable[Mapping[str, str]], as_of: d
     recorded day: history cannot be rewritten.  A redone day that nets to no
     change is kept as an empty day, since its first version may have been published.
     """
-    cur = {row[KEY]: row_hash(row) for row in rows}
     if history is None or (history.base_date == as_of and not history.days):
         return History(as_of, tuple(cur), (), cur, {})
     if as_of < history.latest:
@@ -240,9 +247,16 @@ def published_history(history: History, rows: Iterable[Mapping[str, str]]) -> tu
     Rows are sorted like ``open_rows``; a key not in ``rows`` shows as ``stub``.
     """
     today = {row[KEY]: row for row in rows}  # the same objects: encoded once (to_json's memo)
+    return history_of(history, today, stub, _order)
 
-    def show(keys: Iterable[str]) -> list[dict]:
-        return sorted((today.get(k) or stub(k) for k in keys), key=_order)
+
+def history_of(history: History, today: Mapping[str, T], stub_of: Callable[[str], T],
+               order: Callable[[T], tuple]) -> tuple[list[T], list[dict]]:
+    """``published_history`` for any form of a row: ``today`` maps each public key to
+    its row's form, ``stub_of(key)`` is the form of ``stub(key)``, ``order`` sorts forms
+    as rows are sorted."""
+    def show(keys: Iterable[str]) -> list[T]:
+        return sorted((today.get(k) or stub_of(k) for k in keys), key=order)
 
     deltas = [{"date": d.date.isoformat(), "previous": d.previous.isoformat(),
                "added": show(d.added), "corrected": show(d.corrected), "removed": list(d.removed)}

@@ -117,6 +117,33 @@ def test_the_open_data_rows_are_made_in_the_child_only(content, tmp_path, monkey
     assert "data/index.html" in _tree(tmp_path / "out")
 
 
+def test_the_child_keeps_the_open_data_parts_for_the_next_build(content, tmp_path, monkeypatch):
+    """Issue 9: the open-data parts made in the child are in the build cache when the
+    build ends (the child waits for its writer), and the next build, in a new child,
+    takes every unchanged result's part from there: it makes a row only for the
+    corrected case.  Its site is the one a build without any cache makes."""
+    made = tmp_path / "made"
+    real = opendata.open_row
+
+    def open_row(case, *args):
+        with open(made, "a") as f:
+            f.write(case.id + "\n")
+        return real(case, *args)
+
+    monkeypatch.setattr(opendata, "open_row", open_row)
+    two = load_settings(BUILD_WORKERS=2)
+    build_site(content, tmp_path / "out", settings=two, record_ledger=False)
+    first = made.read_text().split()
+    assert first and any((tmp_path / ".out.cache" / "opendata").iterdir())
+    path = content / "cases" / "2026" / "2026-0012.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("经查，", "经查实，", 1), encoding="utf-8")
+    made.unlink()
+    build_site(content, tmp_path / "out", settings=two, record_ledger=False)
+    assert made.read_text().split() == ["2026-0012"]
+    build_site(content, tmp_path / "fresh", settings=two, record_ledger=False)
+    assert _tree(tmp_path / "out" / "data") == _tree(tmp_path / "fresh" / "data")
+
+
 def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_path, monkeypatch):
     """Issue 9: the verifier's matcher is made, and its kept proofs read, on a thread while
     Pagefind runs (not beside a step in Python), and the verifier uses that one (it does

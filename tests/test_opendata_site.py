@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -14,7 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.opendata import KEY, PENALTY_FIELDS, RESULT_FIELDS, apply_delta
+from pipeline.opendata import (
+    KEY,
+    PENALTY_FIELDS,
+    RESULT_FIELDS,
+    apply_delta,
+    open_row,
+    open_rows,
+    penalty_rows,
+    to_csv,
+    to_json,
+)
 from publish.build import prepare
 from publish.opendata_state import (
     OpendataStateError,
@@ -22,8 +33,10 @@ from publish.opendata_state import (
     dump_state,
     parse_state,
     published_history,
+    row_hash,
     stub,
 )
+from publish.sections import opendata
 from publish.verify import scan_site
 from tests.support import FIXTURE_CONTENT, all_output_text, build_site, copy_content
 
@@ -301,3 +314,99 @@ def test_state_rejects_hand_edits_and_past_dates():
         parse_state(text[:-5])
     with pytest.raises(OpendataStateError, match="--as-of 2026-01-02"):
         advance(history, _full({"a": "y"}), dt.date(2026, 1, 1))
+
+
+# ---------------------------------------------------------------- parts kept between builds
+
+
+def _reference_files(rows: list[dict], history, as_of: dt.date) -> dict[str, bytes]:
+    """The open-data files as written before parts were kept (issue 9): every row made
+    and encoded again through to_json, to_csv and json.dumps."""
+    def dump(obj) -> bytes:
+        return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+    penalties = penalty_rows(rows)
+    base, deltas = published_history(history, rows)
+    out = {"data/results.json": to_json(rows, RESULT_FIELDS).encode("utf-8"),
+           "data/delta/base.json": to_json(base, RESULT_FIELDS).encode("utf-8"),
+           "data/results.csv": to_csv(opendata._cells(rows), RESULT_FIELDS).encode("utf-8"),
+           "data/penalties.csv": to_csv(opendata._cells(penalties), PENALTY_FIELDS).encode("utf-8"),
+           "data/penalties.json": to_json(penalties, PENALTY_FIELDS).encode("utf-8")}
+    out.update((f"data/delta/{d['date']}.json", dump(d)) for d in deltas)
+    out["data/delta/index.json"] = dump({
+        "key": KEY, "as_of": as_of.isoformat(),
+        "base": {"date": history.base_date.isoformat(), "file": "base.json", "rows": len(base)},
+        "deltas": [{"date": d["date"], "previous": d["previous"], "file": f"{d['date']}.json",
+                    "added": len(d["added"]), "corrected": len(d["corrected"]),
+                    "removed": len(d["removed"])} for d in deltas],
+        "full": {"file": "../results.json", "rows": len(rows),
+                 "sha256": hashlib.sha256(out["data/results.json"]).hexdigest()}})
+    return out
+
+
+def _history_with_every_kind_of_day(rows: list[dict], as_of: dt.date):
+    """A history whose days add, correct and remove keys, with stubs in the base and in
+    a day's corrected rows (keys no longer public today)."""
+    def gone(key: str, text: str) -> dict:
+        return dict(stub(key), 备注=text)
+
+    first = [dict(rows[0], 主要事实="更正前")] + rows[2:-1] + [gone("1999-0001", "x"), gone("1999-0002", "y")]
+    second = [dict(rows[0], 主要事实="又更正")] + rows[1:-1] + [gone("1999-0002", "z")]
+    history = advance(None, first, as_of - dt.timedelta(days=3))
+    history = advance(history, second, as_of - dt.timedelta(days=1))
+    return advance(history, rows, as_of)
+
+
+@pytest.fixture(scope="module")
+def prepared_fixture(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("prepare-cache")
+    return prepare(FIXTURE_CONTENT, dt.date(2026, 11, 23), cache_dir=cache)
+
+
+def test_files_from_kept_parts_are_byte_identical(prepared_fixture, tmp_path, monkeypatch):
+    """Issue 9 (incremental == full) and SPEC §6: the files written from kept parts are
+    byte for byte those made by encoding every row again — with deltas that add, correct
+    and remove (stubs) — on the first build and on the next, which takes every part from
+    the cache and makes no row."""
+    site = prepared_fixture.site
+    rows = open_rows(site.cases, site.ends, opendata._credit_codes(site), opendata._item_names(site))
+    history = _history_with_every_kind_of_day(rows, site.as_of)
+    assert [(len(d.added), len(d.corrected), len(d.removed)) for d in history.days] == [(1, 2, 1), (1, 1, 1)]
+    expected = _reference_files(rows, history, site.as_of)
+    monkeypatch.setattr(opendata, "advance_to", lambda _old, cur, _as_of: history)
+    made = []
+    monkeypatch.setattr(opendata, "open_row", lambda *a: made.append(a) or open_row(*a))
+    for build in ("first", "second"):
+        opendata._last_export = None
+        data = opendata.export(site, None, prepared_fixture.identities, tmp_path)
+        assert dict(opendata.files(data, site.as_of)) == expected, build
+        assert [part.hash for part in data.parts] == [row_hash(r) for r in rows]
+        data.keep()
+        assert len(made) == (len(rows) if build == "first" else 0), build
+        made.clear()
+
+
+def test_a_kept_part_is_remade_when_what_it_shows_changes(prepared_fixture, tmp_path):
+    """Issue 9: a part is kept under its case, its 公示截止期, its item's name and its
+    body's code: a renamed 执法事项 or a moved end date is never served from the cache."""
+    site = prepared_fixture.site
+
+    def export(site):
+        opendata._last_export = None
+        data = opendata.export(site, None, prepared_fixture.identities, tmp_path)
+        data.keep()
+        return {part.key: json.loads(part.json) for part in data.parts}
+
+    before = export(site)
+    first = next(iter(before))
+    item = next(c.item for c in site.cases if c.id == first)
+    lists = dict(site.lists)
+    lists["items"] = dataclasses.replace(lists["items"], rows=[
+        dict(r, name="改名后的事项") if r["code"] == item else r for r in lists["items"].rows])
+    later = site.ends[first] + dt.timedelta(days=1)
+    bureau = dataclasses.replace(site.bureau, data=dict(site.bureau.data, credit_code="11220100MB0000000X"))
+    for changed, column, shown in ((dict(lists=lists), "执法事项名称", "改名后的事项"),
+                                   (dict(ends=dict(site.ends, **{first: later})), "公示截止期", later.isoformat()),
+                                   (dict(bureau=bureau), "执法机关统一社会信用代码", "11220100MB0000000X")):
+        assert export(dataclasses.replace(site, **changed))[first][column] == shown
+        assert export(site) == before  # each time from the parts the build before kept

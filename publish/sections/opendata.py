@@ -19,22 +19,35 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.opendata import (
     KEY,
     PENALTY_FIELDS,
     RESULT_FIELDS,
-    open_rows,
-    penalty_rows,
+    csv_line,
+    json_part,
+    open_row,
+    penalty_row,
+    public_cases,
     to_csv,
-    to_json,
 )
 from pipeline.values import _FORMULA_START, spreadsheet_text
 
-from ..opendata_state import STATE_PATH, History, advance, dump_state, published_history, read_state
+from ..cache import SHARDS, Cache, TrackingDict, background_writes, code_version
+from ..opendata_state import (
+    STATE_PATH,
+    History,
+    advance_to,
+    dump_state,
+    history_of,
+    read_state,
+    row_hash,
+    stub,
+)
 from ..pages import Page, SiteData
 
 NAV = [("开放数据", "data/")]
@@ -45,13 +58,44 @@ APART = True
 RECENT_DELTAS = 31  # delta files listed on the page (all are in delta/index.json)
 
 
+class Part(NamedTuple):
+    """One public result as the exports write it, kept in the build cache by what it is
+    made of (issue 9: making 100,000 rows, their text and hashes took ~15 s of CPU on
+    every correction)."""
+
+    order: tuple[str, str]  # (决定日期, 记录编号): the files' order
+    hash: str  # opendata_state.row_hash of its flat row
+    json: bytes  # its element of results.json (pipeline.opendata.json_part), UTF-8
+    csv: bytes  # its line of results.csv (cells guarded: _cells)
+    penalty_json: bytes  # the same for penalties.json / .csv; b"" if not a 行政处罚
+    penalty_csv: bytes
+
+    @property
+    def key(self) -> str:
+        return self.order[1]
+
+
+def _part(row: dict) -> Part:
+    penalty = penalty_row(row)
+    return Part((row["决定日期"], row[KEY]), row_hash(row), json_part(row).encode(),
+                csv_line(_cells([row])[0], RESULT_FIELDS).encode(),
+                json_part(penalty).encode() if penalty else b"",
+                csv_line(_cells([penalty])[0], PENALTY_FIELDS).encode() if penalty else b"")
+
+
+# A change to any of these files changes what a kept Part would be.
+EXPORT_CODE = ("pipeline/opendata.py", "pipeline/values.py", "pipeline/model.py",
+               "publish/opendata_state.py", "publish/sections/opendata.py")
+
+
 @dataclass(frozen=True)
 class Export:
     """Everything the open-data page and files are made of, for one build."""
 
-    rows: list[dict]  # flat schema, today's full file
-    penalties: list[dict]  # 双公示 行政处罚 schema
+    parts: list[Part]  # today's full file, in order
+    penalty_count: int
     history: History  # the state after this build
+    keep: Callable[[], None] = lambda: None  # saves the cache of parts (after the files)
 
 
 def _item_names(site: SiteData) -> dict[str, str]:
@@ -65,9 +109,8 @@ def _credit_codes(site: SiteData) -> dict[str, str]:
     return {str(name): str(code)} if name and code else {}
 
 
-def _content_dir(settings: dict):
-    prepared = (settings or {}).get("GONGSHI_PREPARED")
-    return getattr(prepared, "content_dir", None)
+def _prepared(settings: dict):
+    return (settings or {}).get("GONGSHI_PREPARED")
 
 
 # The latest export, for the same site and content dir: pages() and postbuild() of one
@@ -75,35 +118,92 @@ def _content_dir(settings: dict):
 _last_export: tuple[SiteData, Path | None, Export] | None = None
 
 
-def export(site: SiteData, content_dir: Path | None) -> Export:
-    """Today's rows and the open-data history advanced to ``site.as_of``.
+def export(site: SiteData, content_dir: Path | None, identities: Mapping | None = None,
+           cache_dir: Path | None = None) -> Export:
+    """Today's parts and the open-data history advanced to ``site.as_of``.
 
     Reads ``content_dir/opendata/state.json`` when there is one (never writes);
     raises OpendataStateError if it is broken or dated after ``site.as_of``.  Called
     again for the same ``site`` object and ``content_dir``, returns the same Export
     (state.json is only written after the build, so it cannot have changed).
+    ``identities`` ({id(case): (case, a text naming it)}, publish.redaction) and
+    ``cache_dir``: a case named there whose row depends on nothing else that changed
+    takes its Part from the cache in ``cache_dir``.
     """
     global _last_export
     if _last_export and _last_export[0] is site and _last_export[1] == content_dir:
         return _last_export[2]
-    rows = open_rows(site.cases, site.ends, _credit_codes(site), _item_names(site))
-    history = advance(read_state(content_dir), rows, site.as_of)
-    result = Export(rows, penalty_rows(rows), history)
+    parts, keep = _parts(site, identities or {}, cache_dir)
+    history = advance_to(read_state(content_dir), {part.key: part.hash for part in parts}, site.as_of)
+    result = Export(parts, sum(1 for part in parts if part.penalty_json), history, keep)
     _last_export = (site, content_dir, result)
     return result
 
 
+def _parts(site: SiteData, identities: Mapping, cache_dir: Path | None) -> tuple[list[Part], Callable]:
+    codes, items = _credit_codes(site), _item_names(site)
+    cache = Cache(cache_dir, "opendata", code_version(EXPORT_CODE), shards=SHARDS)
+    kept = TrackingDict(cache.data)
+    parts = []
+    for case, end in public_cases(site.cases, site.ends):
+        named = identities.get(id(case))
+        if named is None or named[0] is not case:  # not named: made, never kept
+            parts.append(_part(open_row(case, end, codes, items)))
+            continue
+        # A row is made of its case, its end, its item's name and its body's code.
+        key = hashlib.sha256("\0".join((named[1], end.isoformat(), items.get(case.item, ""),
+                                         codes.get(case.agency, ""))).encode()).digest()
+        if key not in kept:
+            kept[key] = _part(open_row(case, end, codes, items))
+        parts.append(dict.__getitem__(kept, key))
+    return parts, lambda: cache.save(kept.used_entries(), content_keyed=True)
+
+
 def pages(site: SiteData, settings: dict) -> list[Page]:
     """The /data/ page: the files, every field, the delta history."""
-    data = export(site, _content_dir(settings))
+    data = export(site, *_sources(_prepared(settings)))
     days = [{"date": d.date, "added": len(d.added), "corrected": len(d.corrected),
              "removed": len(d.removed)} for d in reversed(data.history.days)]
     return [Page("data/index.html", "data", {
         "result_fields": RESULT_FIELDS, "penalty_fields": PENALTY_FIELDS, "key": KEY,
-        "count": len(data.rows), "penalty_count": len(data.penalties),
+        "count": len(data.parts), "penalty_count": data.penalty_count,
         "base_date": data.history.base_date, "days": days[:RECENT_DELTAS],
         "day_count": len(days),
     })]
+
+
+def _sources(prepared) -> tuple:
+    """(content dir, identities, cache dir) of a prepared site (None: none of them)."""
+    if prepared is None:
+        return None, None, None
+    return prepared.content_dir, prepared.identities, prepared.cache_dir
+
+
+def _stub_part(key: str) -> Part:
+    return _part(stub(key))
+
+
+def _array(parts: list[bytes]) -> bytes:
+    """pipeline.opendata.json_array of parts that are UTF-8 already."""
+    return b"[\n" + b",\n".join(parts) + b"\n]" if parts else b"[]"
+
+
+def _csv(fields, lines: list[bytes]) -> bytes:
+    return to_csv([], fields).encode("utf-8") + b"".join(lines)
+
+
+def _delta(delta: dict) -> bytes:
+    """``json.dumps(delta, ensure_ascii=False, indent=1) + "\\n"`` with Parts for rows.
+
+    A value one level down is its own indented text with every line after the first
+    indented once more: JSON text holds no line break but the indent's (a line break in
+    a string is written \\n)."""
+    fields = []
+    for name, value in delta.items():
+        text = (_array([part.json for part in value]) if value and isinstance(value[0], Part)
+                else json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8"))
+        fields.append(json.dumps(name).encode() + b": " + text.replace(b"\n", b"\n "))
+    return b"{\n " + b",\n ".join(fields) + b"\n}\n"
 
 
 def files(data: Export, as_of) -> Iterator[tuple[str, bytes]]:
@@ -112,19 +212,19 @@ def files(data: Export, as_of) -> Iterator[tuple[str, bytes]]:
     One file at a time (issue 9: at 100,000 results the five exports held at once, as
     text and again as bytes, were the build's largest allocation).
     """
-    base, deltas = published_history(data.history, data.rows)
-    memo: dict = {}  # the base holds today's row objects: each is encoded once
-    results_json = to_json(data.rows, RESULT_FIELDS, memo).encode("utf-8")
+    today = {part.key: part for part in data.parts}
+    base, deltas = history_of(data.history, today, _stub_part, lambda part: part.order)
+    results_json = _array([part.json for part in data.parts]) + b"\n"
     full_sha256 = hashlib.sha256(results_json).hexdigest()
     yield "data/results.json", results_json
     del results_json
-    yield "data/delta/base.json", to_json(base, RESULT_FIELDS, memo).encode("utf-8")
-    del memo
-    yield "data/results.csv", to_csv(_cells(data.rows), RESULT_FIELDS).encode("utf-8")
-    yield "data/penalties.csv", to_csv(_cells(data.penalties), PENALTY_FIELDS).encode("utf-8")
-    yield "data/penalties.json", to_json(data.penalties, PENALTY_FIELDS).encode("utf-8")
+    yield "data/delta/base.json", _array([part.json for part in base]) + b"\n"
+    yield "data/results.csv", _csv(RESULT_FIELDS, [part.csv for part in data.parts])
+    penalties = [part for part in data.parts if part.penalty_json]
+    yield "data/penalties.csv", _csv(PENALTY_FIELDS, [part.penalty_csv for part in penalties])
+    yield "data/penalties.json", _array([part.penalty_json for part in penalties]) + b"\n"
     for delta in deltas:
-        yield f"data/delta/{delta['date']}.json", _dump(delta).encode("utf-8")
+        yield f"data/delta/{delta['date']}.json", _delta(delta)
     yield "data/delta/index.json", _dump({
         "key": KEY,
         "as_of": as_of.isoformat(),
@@ -132,7 +232,7 @@ def files(data: Export, as_of) -> Iterator[tuple[str, bytes]]:
         "deltas": [{"date": d["date"], "previous": d["previous"], "file": f"{d['date']}.json",
                     "added": len(d["added"]), "corrected": len(d["corrected"]),
                     "removed": len(d["removed"])} for d in deltas],
-        "full": {"file": "../results.json", "rows": len(data.rows), "sha256": full_sha256},
+        "full": {"file": "../results.json", "rows": len(data.parts), "sha256": full_sha256},
     }).encode("utf-8")
 
 
@@ -165,12 +265,16 @@ def _dump(obj) -> str:
 
 def postbuild(prepared, out: Path, settings: dict) -> None:
     """Write the data files; hand the advanced state to the build (written with the ledger)."""
-    data = export(prepared.site, prepared.content_dir)
+    data = export(prepared.site, *_sources(prepared))
     for rel, blob in files(data, prepared.site.as_of):
         path = Path(out) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(blob)
         del blob  # before the next file is made
     prepared.report.state_files[STATE_PATH] = dump_state(data.history)
+    # The parts are kept for the next build; the step waits for its writer (it may run
+    # in a child that must not leave one behind), and a writer that failed is a warning.
+    with background_writes(prepared.report.warnings.append):
+        data.keep()
     global _last_export
     _last_export = None  # the rows are not needed after this (memory during search and verify)
