@@ -56,15 +56,26 @@ def _load_pickle(path: Path, settle: bool = True):
 
 
 class _Writers:
-    """The cache writers a :func:`background_writes` block left running."""
+    """The cache writers a :func:`background_writes` block left running, and with
+    ``defer`` the saves it holds back for one writer."""
 
-    def __init__(self, warn):
+    def __init__(self, warn, defer: bool = False):
         self.running: list[tuple[int, dict]] = []
         self.warn = warn
         self.problems: list[str] = []
+        self.defer = defer
+        self.held: dict[Path, object] = {}  # path -> what to write there (deferred saves)
+
+    def start(self) -> None:
+        """Start one writer for the saves held back so far (none held: nothing to do)."""
+        if self.held:
+            files, self.held = self.held, {}
+            self.running.append((_fork_writer(files), files))
 
     def wait(self) -> None:
-        """Wait for every writer started so far; a failed one is passed to ``warn``."""
+        """Start the held saves, then wait for every writer started so far; a failed one
+        is passed to ``warn``."""
+        self.start()
         running, self.running = self.running, []
         for pid, files in running:
             try:
@@ -81,46 +92,66 @@ _WRITERS: _Writers | None = None  # the innermost background_writes block's
 def _dump_elsewhere(files: dict[Path, object]) -> None:
     """Pickle each object of ``files`` to its path (written beside it, then renamed into
     place) in a forked child process, and wait for it — or, inside
-    :func:`background_writes`, let it run on while this process goes on.
+    :func:`background_writes`, let it run on while this process goes on, or hold the
+    save back for the block's one writer (``defer``).
 
     Pickling a str makes CPython keep a UTF-8 copy of it inside the string object for
     its whole life: a cache of 100,000 cases' texts dumped here would add more than the
     texts themselves to this process (issue 9).  The child's copies die with it.
     """
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the fork
-        code = 1
-        try:
-            for path, obj in files.items():
-                tmp = path.with_suffix(".tmp")
-                with tmp.open("wb") as f:
-                    pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            code = 0
-        finally:
-            os._exit(code)
+    if _WRITERS is not None and _WRITERS.defer:
+        _WRITERS.held.update(files)
+        return
+    pid = _fork_writer(files)
     if _WRITERS is not None:
         _WRITERS.running.append((pid, files))
     else:
         _reap(pid, files)
 
 
+def _fork_writer(files: dict[Path, object]) -> int:
+    """The pid of a forked child that writes ``files`` (see _dump_elsewhere)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the fork
+        code = 1
+        try:
+            code = 0
+            for path, obj in files.items():  # one that fails leaves its .tmp (for _reap)
+                tmp = path.with_suffix(".tmp")
+                try:
+                    with tmp.open("wb") as f:
+                        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+                    os.replace(tmp, path)
+                except Exception:  # noqa: BLE001 - the others are still written
+                    code = 1
+        finally:
+            os._exit(code)
+    return pid
+
+
 def _reap(pid: int, files: dict[Path, object]) -> None:
     """Wait for the writer ``pid``; raises OSError (its temporary files removed) if it failed."""
     _, status = os.waitpid(pid, 0)
     if status != 0:
+        failed = [path for path in files if path.with_suffix(".tmp").exists()] or list(files)
         for path in files:
             path.with_suffix(".tmp").unlink(missing_ok=True)
-        raise OSError(f"could not write the build cache {next(iter(files))} (exit status {status}); "
-                      "check free disk space, or delete the .cache folder and build again")
+        raise OSError(f"could not write the build cache {', '.join(map(str, failed))} (exit status "
+                      f"{status}); check free disk space, or delete the .cache folder and build again")
 
 
 @contextlib.contextmanager
-def background_writes(warn=None):
+def background_writes(warn=None, defer: bool = False):
     """Inside this block a cache save does not wait for its writer process: the build goes
     on while the child pickles (a one-case correction at 100,000 results waited ~2.5 s
     for them before its release went live; issue 9).  Each child writes a file's other
     name and renames it, so a reader sees the old file or the new one.
+
+    ``defer``: the saves are held back (a later save of a file replaces an earlier one)
+    and written by one child, started by ``.start()`` or ``.wait()`` or when the block
+    ends.  Every fork of this process marks its whole heap copy-on-write, and it then
+    took a page fault for each page it wrote to: at 100,000 results a correction's six
+    writers cost ~640,000 faults, ~2 s, in the stages before its release went live.
 
     Yields the writers; ``.wait()`` waits for those started so far.  The block waits for
     the rest when it ends, however it ends.  A writer that failed is passed to ``warn``
@@ -129,7 +160,7 @@ def background_writes(warn=None):
     block is ending on an exception of its own).  An inner block waits for its own
     writers only."""
     global _WRITERS
-    outer, _WRITERS = _WRITERS, _Writers(warn)
+    outer, _WRITERS = _WRITERS, _Writers(warn, defer)
     writers = _WRITERS
     try:
         yield writers

@@ -75,9 +75,10 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
     warnings: list[str] = []
     with publish_lock(root, settings["LOCK_TIMEOUT"], progress):
         cleaned = deploy.clean_debris(root)
-        # The caches are written by child processes this run does not wait for until its
-        # release is live (publish.cache.background_writes).
-        with cache.background_writes(warnings.append) as writers:
+        # The caches are written by one child process once the release is live, beside
+        # the pruning (publish.cache.background_writes: a fork before then made the
+        # stages after it fault on every page they wrote to).
+        with cache.background_writes(warnings.append, defer=True) as writers:
             # Parse and redaction caches are keyed by content hash, so one cache serves every run.
             prepared = prepare(content_dir, as_of, progress, cache_dir=root / CACHE_DIR)
             if check:
@@ -101,13 +102,14 @@ def publish(content_dir: Path, root: Path, as_of: dt.date, settings: dict | None
             with timed_stage(report, "purge", progress):
                 result.purge = cdn.purge(root, cdn.read_url_file(release / cdn.PURGE_LIST),
                                          settings.get("PURGE_COMMAND"))
+            writers.start()
+            # Last: deleting an old release's 200,000 files takes half a minute at 100,000
+            # cases, and the CDN should not serve the old page meanwhile (issue 9).
+            with timed_stage(report, "prune", progress):
+                result.pruned = deploy.prune_releases(root, settings["KEEP_RELEASES"])
             with timed_stage(report, "cache-wait", progress):
                 writers.wait()
         report.warnings += warnings
-        # Last: deleting an old release's 200,000 files takes half a minute at 100,000
-        # cases, and the CDN should not serve the old page meanwhile (issue 9).
-        with timed_stage(report, "prune", progress):
-            result.pruned = deploy.prune_releases(root, settings["KEEP_RELEASES"])
     result.duration = time.perf_counter() - started
     return result
 

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from publish import cache as cache_module
 from publish.cache import Cache, background_writes
 from publish.redaction import _map
 
@@ -111,3 +112,37 @@ def test_a_block_ending_on_an_error_keeps_that_error_and_still_waits(tmp_path):
             [(pid, _files)] = writers.running
             raise Stop
     assert not _unreaped(pid)
+
+
+def test_deferred_saves_are_held_for_one_writer(tmp_path, monkeypatch):
+    """Issue 9: with ``defer`` no save forks (every fork made the process fault on each
+    page it wrote to afterwards); ``start`` forks one writer for every held save, the
+    latest save of a file winning, and the block waits for it."""
+    forks: list[list[str]] = []
+    real = cache_module._fork_writer
+    monkeypatch.setattr(cache_module, "_fork_writer",
+                        lambda files: forks.append(sorted(p.name for p in files)) or real(files))
+    with background_writes(defer=True) as writers:
+        Cache(tmp_path, "one", "v1").save({"a": 1})
+        Cache(tmp_path, "two", "v1").save({"b": 2})
+        Cache(tmp_path, "one", "v1").save({"a": 3})
+        assert not forks and not writers.running and not list(tmp_path.iterdir())
+        writers.start()
+        assert forks == [["one.pickle", "two.pickle"]]
+    assert Cache(tmp_path, "one", "v1").data == {"a": 3} and Cache(tmp_path, "two", "v1").data == {"b": 2}
+    with background_writes(defer=True):
+        Cache(tmp_path, "two", "v1").save({"b": 4})
+    assert forks[1:] == [["two.pickle"]] and Cache(tmp_path, "two", "v1").data == {"b": 4}
+
+
+def test_a_deferred_save_that_fails_is_a_warning_naming_it(tmp_path):
+    """One writer holds several caches: the one it could not write is named (and its
+    temporary file removed), the others are written all the same."""
+    warned: list[str] = []
+    with background_writes(warned.append, defer=True):
+        Cache(tmp_path, "good", "v1").save({"k": 1})
+        Cache(tmp_path, "bad", "v1").save({"k": lambda: None})
+        Cache(tmp_path, "also", "v1").save({"k": 2})
+    assert len(warned) == 1 and "bad.pickle" in warned[0] and "good" not in warned[0]
+    assert Cache(tmp_path, "good", "v1").data == {"k": 1} and Cache(tmp_path, "also", "v1").data == {"k": 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["also.pickle", "good.pickle"]

@@ -147,7 +147,7 @@ def test_the_cdn_is_purged_before_old_releases_are_pruned(two_releases, tmp_path
                     load_settings(KEEP_RELEASES=1, PURGE_COMMAND=[sys.executable, "-c", script]))
     assert again.purge.ok and again.pruned == [two_releases["first"].release, two_releases["second"].release]
     assert two_releases["first"].release in json.loads(seen.read_text())  # not yet pruned
-    assert list(again.report.timings)[-3:] == ["purge", "cache-wait", "prune"]
+    assert list(again.report.timings)[-3:] == ["purge", "prune", "cache-wait"]
 
 
 def _fail_cache_writes(monkeypatch, name: str) -> None:
@@ -178,6 +178,24 @@ def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releas
     # The ledger and the purge do not wait for the writers (a kill meanwhile must not lose them).
     assert timings.index("switch") < timings.index("write-ledger") < timings.index("purge") \
         < timings.index("cache-wait")
+
+
+def test_the_caches_are_written_by_one_writer_once_the_release_is_live(two_releases, tmp_path, monkeypatch):
+    """Issue 9: publish forks no cache writer before its switch (each fork made the stages
+    after it fault on every page they wrote to); one writer, forked after the switch,
+    writes every cache the run saved."""
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3400元")
+    events: list = []
+    real_fork, real_switch = cache_module._fork_writer, deploy.switch_current
+    monkeypatch.setattr(cache_module, "_fork_writer",
+                        lambda files: events.append({p.parent.name if p.parent.name != ".cache" else p.stem
+                                                     for p in files}) or real_fork(files))
+    monkeypatch.setattr(deploy, "switch_current", lambda *a: events.append("switch") or real_switch(*a))
+    publish(content, root, FIXTURE_AS_OF, load_settings())
+    assert len(events) == 2 and events[0] == "switch"
+    assert {"validated", "redacted", "verified"} <= events[1]
     assert not list((root / ".cache").rglob("*.tmp"))
 
 
