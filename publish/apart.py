@@ -22,6 +22,7 @@ import traceback
 
 from pipeline.errors import GongshiError
 
+from . import cache
 from .sections import section_name
 
 
@@ -104,6 +105,7 @@ def _child(section, prepared, out, settings: dict, pipe) -> None:  # pragma: no 
         pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
         pipe.flush()
 
+    cache.detach()  # the build's cache writers and held saves are not this child's
     report = prepared.report
     state_before, warnings_before = dict(report.state_files), len(report.warnings)
     started = time.perf_counter()

@@ -60,7 +60,7 @@ class _Writers:
     ``defer`` the saves it holds back for one writer."""
 
     def __init__(self, warn, defer: bool = False):
-        self.running: list[tuple[int, dict]] = []
+        self.running: list[tuple[int, dict]] = []  # (pid, {path: inode before}) per writer
         self.warn = warn
         self.problems: list[str] = []
         self.defer = defer
@@ -70,16 +70,16 @@ class _Writers:
         """Start one writer for the saves held back so far (none held: nothing to do)."""
         if self.held:
             files, self.held = self.held, {}
-            self.running.append((_fork_writer(files), files))
+            self.running.append(_fork_writer(files))
 
     def wait(self) -> None:
         """Start the held saves, then wait for every writer started so far; a failed one
         is passed to ``warn``."""
         self.start()
         running, self.running = self.running, []
-        for pid, files in running:
+        for writer in running:
             try:
-                _reap(pid, files)
+                _reap(writer)
             except OSError as exc:
                 self.problems.append(str(exc))
                 if self.warn:
@@ -87,6 +87,13 @@ class _Writers:
 
 
 _WRITERS: _Writers | None = None  # the innermost background_writes block's
+
+
+def detach() -> None:
+    """In a forked child that saves caches: the writers and held saves of the process it
+    was forked from are not its own; its saves write and wait (OSError if one fails)."""
+    global _WRITERS
+    _WRITERS = None
 
 
 def _dump_elsewhere(files: dict[Path, object]) -> None:
@@ -102,42 +109,56 @@ def _dump_elsewhere(files: dict[Path, object]) -> None:
     if _WRITERS is not None and _WRITERS.defer:
         _WRITERS.held.update(files)
         return
-    pid = _fork_writer(files)
+    writer = _fork_writer(files)
     if _WRITERS is not None:
-        _WRITERS.running.append((pid, files))
+        _WRITERS.running.append(writer)
     else:
-        _reap(pid, files)
+        _reap(writer)
 
 
-def _fork_writer(files: dict[Path, object]) -> int:
-    """The pid of a forked child that writes ``files`` (see _dump_elsewhere)."""
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+def _fork_writer(files: dict[Path, object]) -> tuple[int, dict[Path, int | None]]:
+    """(pid, {path: its inode before}) of a forked child that writes ``files`` (see
+    _dump_elsewhere); a file it wrote has a new inode (it is renamed into place)."""
+    before = {path: _inode(path) for path in files}
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the fork
-        code = 1
+        failed = True
         try:
-            code = 0
-            for path, obj in files.items():  # one that fails leaves its .tmp (for _reap)
+            failed = False
+            for path, obj in files.items():
                 tmp = path.with_suffix(".tmp")
                 try:
+                    tmp.parent.mkdir(parents=True, exist_ok=True)  # .cache deleted meanwhile
                     with tmp.open("wb") as f:
                         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
                     os.replace(tmp, path)
                 except Exception:  # noqa: BLE001 - the others are still written
-                    code = 1
-        finally:
-            os._exit(code)
-    return pid
+                    failed = True
+        finally:  # interrupted (Ctrl-C): failed
+            os._exit(1 if failed else 0)
+    return pid, before
 
 
-def _reap(pid: int, files: dict[Path, object]) -> None:
-    """Wait for the writer ``pid``; raises OSError (its temporary files removed) if it failed."""
+def _reap(writer: tuple[int, dict[Path, int | None]]) -> None:
+    """Wait for a writer; raises OSError naming the files it did not write (their
+    temporary files removed) if it failed."""
+    pid, before = writer
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        failed = [path for path in files if path.with_suffix(".tmp").exists()] or list(files)
-        for path in files:
-            path.with_suffix(".tmp").unlink(missing_ok=True)
+        failed = [path for path, inode in before.items() if inode == _inode(path)]
+        for path in before:
+            with contextlib.suppress(OSError):
+                path.with_suffix(".tmp").unlink(missing_ok=True)
         raise OSError(f"could not write the build cache {', '.join(map(str, failed))} (exit status "
-                      f"{status}); check free disk space, or delete the .cache folder and build again")
+                      f"{os.waitstatus_to_exitcode(status)}); check free disk space, or delete the "
+                      ".cache folder and build again")
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sys
 
 import pytest
@@ -146,3 +147,21 @@ def test_a_deferred_save_that_fails_is_a_warning_naming_it(tmp_path):
     assert len(warned) == 1 and "bad.pickle" in warned[0] and "good" not in warned[0]
     assert Cache(tmp_path, "good", "v1").data == {"k": 1} and Cache(tmp_path, "also", "v1").data == {"k": 2}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["also.pickle", "good.pickle"]
+    # One that cannot even be opened (its temporary name is taken by a folder) is named alone too.
+    (tmp_path / "stuck.tmp").mkdir()
+    with background_writes(warned.append, defer=True):
+        Cache(tmp_path, "stuck", "v1").save({"k": 3})
+        Cache(tmp_path, "good", "v1").save({"k": 4})
+    assert len(warned) == 2 and "stuck.pickle" in warned[1] and "good" not in warned[1]
+    assert Cache(tmp_path, "good", "v1").data == {"k": 4}
+
+
+def test_a_held_save_survives_the_cache_folder_being_deleted(tmp_path):
+    """docs/deploy.md: the .cache folder is safe to delete, also while a run holds saves."""
+    folder = tmp_path / ".cache"
+    with background_writes(defer=True) as writers:
+        Cache(folder, "demo", "v1", shards=4).save({b"\x01": 1}, content_keyed=True)
+        Cache(folder, "one", "v1").save({"a": 1})
+        shutil.rmtree(folder)
+        writers.start()
+    assert Cache(folder, "demo", "v1", shards=4).data == {b"\x01": 1} and Cache(folder, "one", "v1").data == {"a": 1}

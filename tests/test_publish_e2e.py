@@ -180,10 +180,13 @@ def test_a_cache_that_cannot_be_written_is_a_warning_after_the_switch(two_releas
         < timings.index("cache-wait")
 
 
-def test_the_caches_are_written_by_one_writer_once_the_release_is_live(two_releases, tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_caches_are_written_by_one_writer_once_the_release_is_live(two_releases, tmp_path, monkeypatch,
+                                                                       workers):
     """Issue 9: publish forks no cache writer before its switch (each fork made the stages
     after it fault on every page they wrote to); one writer, forked after the switch,
-    writes every cache the run saved."""
+    writes every cache the run saved — with one worker, the open-data parts too (with
+    two, the child that made them writes them)."""
     root = copy_root(two_releases["root"], tmp_path / "root")
     content = copy_content(two_releases["content"], tmp_path / "content")
     edit_case(content, "2026-0020", "骗取医保基金3300元", "骗取医保基金3400元")
@@ -193,9 +196,10 @@ def test_the_caches_are_written_by_one_writer_once_the_release_is_live(two_relea
                         lambda files: events.append({p.parent.name if p.parent.name != ".cache" else p.stem
                                                      for p in files}) or real_fork(files))
     monkeypatch.setattr(deploy, "switch_current", lambda *a: events.append("switch") or real_switch(*a))
-    publish(content, root, FIXTURE_AS_OF, load_settings())
+    publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=workers))
     assert len(events) == 2 and events[0] == "switch"
     assert {"validated", "redacted", "verified"} <= events[1]
+    assert ("opendata" in events[1]) == (workers == 1)
     assert not list((root / ".cache").rglob("*.tmp"))
 
 

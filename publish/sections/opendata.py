@@ -37,7 +37,7 @@ from pipeline.opendata import (
 )
 from pipeline.values import _FORMULA_START, spreadsheet_text
 
-from ..cache import SHARDS, Cache, TrackingDict, background_writes, code_version
+from ..cache import SHARDS, Cache, TrackingDict, code_version
 from ..opendata_state import (
     STATE_PATH,
     History,
@@ -272,9 +272,12 @@ def postbuild(prepared, out: Path, settings: dict) -> None:
         path.write_bytes(blob)
         del blob  # before the next file is made
     prepared.report.state_files[STATE_PATH] = dump_state(data.history)
-    # The parts are kept for the next build; the step waits for its writer (it may run
-    # in a child that must not leave one behind), and a writer that failed is a warning.
-    with background_writes(prepared.report.warnings.append):
+    # The parts are kept for the next build: by the build's writers, or, in a child
+    # (publish.apart), written before it ends; a cache only saves time, so a failed
+    # write there is a warning.
+    try:
         data.keep()
+    except OSError as exc:
+        prepared.report.warnings.append(str(exc))
     global _last_export
     _last_export = None  # the rows are not needed after this (memory during search and verify)
