@@ -250,31 +250,23 @@ def to_csv(rows: Iterable[Mapping[str, str]], fields: Iterable[tuple[str, str]] 
     return "\ufeff" + buf.getvalue()
 
 
-_LINE = io.StringIO()
-_LINE_WRITER = csv.writer(_LINE, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-
-
 def csv_line(row: Mapping[str, str], fields: Iterable[tuple[str, str]] | Iterable[str]) -> str:
     """The line ``to_csv`` writes for ``row`` (its values in ``fields`` order, CRLF):
     ``to_csv(rows, fields)`` is ``to_csv([], fields)`` followed by each row's line."""
-    _LINE.seek(0)
-    _LINE.truncate()
-    _LINE_WRITER.writerow(_project([row], _names(fields))[0].values())
-    return _LINE.getvalue()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(
+        _project([row], _names(fields))[0].values())
+    return buf.getvalue()
 
 
 def to_json(rows: Iterable[Mapping[str, str]],
-            fields: Iterable[tuple[str, str]] | Iterable[str] | None = None,
-            memo: dict[int, tuple[dict, str]] | None = None) -> str:
+            fields: Iterable[tuple[str, str]] | Iterable[str] | None = None) -> str:
     """JSON array text, deterministic: field order kept, UTF-8 characters unescaped, indent 1.
 
     With ``fields``, rows are reduced to those columns (KeyError if one is missing).
-    ``memo``: {id(row): (row, its text)} shared by calls over the same, unchanged row
-    objects (today's full file and the history's base hold the same rows: issue 9); it
-    keeps each row alive, so no other row can take its id.
     """
     data = _project(rows, _names(fields)) if fields is not None else [dict(r) for r in rows]
-    return _json_rows(data, {} if memo is None else memo) + "\n"
+    return _json_rows(data) + "\n"
 
 
 # Flat rows of these types are written by json's C encoder with the separators the indented
@@ -283,24 +275,17 @@ _FLAT = frozenset({str, int, float, bool, type(None)})
 _FIELD_SEPARATORS = (",\n  ", ": ")
 
 
-def _json_rows(rows: list[dict], memo: dict[int, tuple[dict, str]]) -> str:
+def _json_rows(rows: list[dict]) -> str:
     """``json.dumps(rows, ensure_ascii=False, indent=1)``, byte for byte.
 
     json's indenting encoder is pure Python (100,000 rows took seconds, issue 9); a flat
     row (no list or mapping inside) is encoded by the C encoder with the separators that
-    encoder would use, then framed, and kept in ``memo`` by id.  A list with any other
-    row goes to json.dumps.
+    encoder would use, then framed (json_part).  A list with any other row goes to
+    json.dumps.
     """
-    parts = []
-    for row in rows:
-        kept, part = memo.get(id(row), (None, ""))
-        if kept is not row:
-            if not _FLAT.issuperset(map(type, row.values())):
-                return json.dumps(rows, ensure_ascii=False, indent=1)
-            part = json_part(row)
-            memo[id(row)] = (row, part)
-        parts.append(part)
-    return json_array(parts)
+    if not all(_FLAT.issuperset(map(type, row.values())) for row in rows):
+        return json.dumps(rows, ensure_ascii=False, indent=1)
+    return json_array([json_part(row) for row in rows])
 
 
 def json_part(row: Mapping[str, object]) -> str:

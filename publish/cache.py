@@ -135,7 +135,7 @@ def _fork_writer(files: dict[Path, object]) -> tuple[int, dict[Path, int | None]
             for path, obj in files.items():
                 tmp = path.with_suffix(".tmp")
                 try:
-                    tmp.parent.mkdir(parents=True, exist_ok=True)  # .cache deleted meanwhile
+                    tmp.parent.mkdir(parents=True, exist_ok=True)  # none yet, or deleted meanwhile
                     with tmp.open("wb") as f:
                         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
                     os.replace(tmp, path)
@@ -258,8 +258,7 @@ class Cache:
                  if not (content_keyed and part.keys() == self._keys.get(path, set())
                          and (path in self._keys or not part and not path.exists()))}
         if dirty:
-            self.files[0].parent.mkdir(parents=True, exist_ok=True)
-            _dump_elsewhere(dirty)
+            _dump_elsewhere(dirty)  # the writer makes the folder
         if self._legacy:
             self._legacy.unlink(missing_ok=True)
 

@@ -246,7 +246,7 @@ def published_history(history: History, rows: Iterable[Mapping[str, str]]) -> tu
     "removed": [keys]} in the shape ``pipeline.opendata.apply_delta`` takes.
     Rows are sorted like ``open_rows``; a key not in ``rows`` shows as ``stub``.
     """
-    today = {row[KEY]: row for row in rows}  # the same objects: encoded once (to_json's memo)
+    today = {row[KEY]: row for row in rows}
     return history_of(history, today, stub, _order)
 
 

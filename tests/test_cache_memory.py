@@ -159,6 +159,7 @@ def test_a_deferred_save_that_fails_is_a_warning_naming_it(tmp_path):
 def test_a_held_save_survives_the_cache_folder_being_deleted(tmp_path):
     """docs/deploy.md: the .cache folder is safe to delete, also while a run holds saves."""
     folder = tmp_path / ".cache"
+    folder.mkdir()  # there when the run started
     with background_writes(defer=True) as writers:
         Cache(folder, "demo", "v1", shards=4).save({b"\x01": 1}, content_keyed=True)
         Cache(folder, "one", "v1").save({"a": 1})

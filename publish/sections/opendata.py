@@ -93,9 +93,13 @@ class Export:
     """Everything the open-data page and files are made of, for one build."""
 
     parts: list[Part]  # today's full file, in order
-    penalty_count: int
     history: History  # the state after this build
     keep: Callable[[], None] = lambda: None  # saves the cache of parts (after the files)
+
+    @property
+    def penalties(self) -> list[Part]:
+        """The 行政处罚 among the parts, in order."""
+        return [part for part in self.parts if part.penalty_json]
 
 
 def _item_names(site: SiteData) -> dict[str, str]:
@@ -107,10 +111,6 @@ def _credit_codes(site: SiteData) -> dict[str, str]:
     # The site's own bureau is the only body whose code the content records (bureau.yaml).
     name, code = site.bureau.get("name"), site.bureau.get("credit_code")
     return {str(name): str(code)} if name and code else {}
-
-
-def _prepared(settings: dict):
-    return (settings or {}).get("GONGSHI_PREPARED")
 
 
 # The latest export, for the same site and content dir: pages() and postbuild() of one
@@ -135,7 +135,7 @@ def export(site: SiteData, content_dir: Path | None, identities: Mapping | None 
         return _last_export[2]
     parts, keep = _parts(site, identities or {}, cache_dir)
     history = advance_to(read_state(content_dir), {part.key: part.hash for part in parts}, site.as_of)
-    result = Export(parts, sum(1 for part in parts if part.penalty_json), history, keep)
+    result = Export(parts, history, keep)
     _last_export = (site, content_dir, result)
     return result
 
@@ -161,12 +161,12 @@ def _parts(site: SiteData, identities: Mapping, cache_dir: Path | None) -> tuple
 
 def pages(site: SiteData, settings: dict) -> list[Page]:
     """The /data/ page: the files, every field, the delta history."""
-    data = export(site, *_sources(_prepared(settings)))
+    data = export(site, *_sources((settings or {}).get("GONGSHI_PREPARED")))
     days = [{"date": d.date, "added": len(d.added), "corrected": len(d.corrected),
              "removed": len(d.removed)} for d in reversed(data.history.days)]
     return [Page("data/index.html", "data", {
         "result_fields": RESULT_FIELDS, "penalty_fields": PENALTY_FIELDS, "key": KEY,
-        "count": len(data.parts), "penalty_count": data.penalty_count,
+        "count": len(data.parts), "penalty_count": len(data.penalties),
         "base_date": data.history.base_date, "days": days[:RECENT_DELTAS],
         "day_count": len(days),
     })]
@@ -220,7 +220,7 @@ def files(data: Export, as_of) -> Iterator[tuple[str, bytes]]:
     del results_json
     yield "data/delta/base.json", _array([part.json for part in base]) + b"\n"
     yield "data/results.csv", _csv(RESULT_FIELDS, [part.csv for part in data.parts])
-    penalties = [part for part in data.parts if part.penalty_json]
+    penalties = data.penalties
     yield "data/penalties.csv", _csv(PENALTY_FIELDS, [part.penalty_csv for part in penalties])
     yield "data/penalties.json", _array([part.penalty_json for part in penalties]) + b"\n"
     for delta in deltas:
