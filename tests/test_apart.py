@@ -146,11 +146,13 @@ def test_the_child_keeps_the_open_data_parts_for_the_next_build(content, tmp_pat
 
 def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_path, monkeypatch):
     """Issue 9: the verifier's matcher is made, and its kept proofs read, on a thread while
-    Pagefind runs (not beside a step in Python), and the verifier uses that one (it does
-    not compile its own); R-PII still holds: a held-back 文号 written by a step is found with it."""
+    Pagefind runs (not beside a step in Python, nor while the links Pagefind reads are
+    made), and the verifier uses that one (it does not compile its own); R-PII still
+    holds: a held-back 文号 written by a step is found with it."""
     compiled_on: list[str] = []
     indexing: list[str] = []
-    real_compile, real_index = leaks.compile_leak_matcher, search.run_shard
+    linking: list[str] = []
+    real_compile, real_pagefind = leaks.compile_leak_matcher, search._pagefind
 
     index_started = threading.Event()
 
@@ -161,10 +163,15 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
             time.sleep(3)  # outlasts Pagefind on the fixture: the step must still wait for it
         return real_compile(*args)
 
-    def run_shard(*args, **kwargs):
-        indexing.append(str([t.name for t in threading.enumerate()]))
-        index_started.set()
-        return real_index(*args, **kwargs)
+    def pagefind(args, started):
+        linking.append(str([t.name for t in threading.enumerate()]))  # its links are made
+
+        def running():
+            index_started.set()
+            started()
+            indexing.append(str([t.name for t in threading.enumerate()]))
+
+        return real_pagefind(args, running)
 
     def late_leak(prepared, out, settings):
         (Path(out) / "data").mkdir(exist_ok=True)
@@ -184,11 +191,12 @@ def test_the_leak_matcher_is_compiled_beside_the_sections_steps(content, tmp_pat
     real_cache = postbuild.Cache
     monkeypatch.setattr(postbuild, "Cache", lambda *a, **k: proofs_read_on.append(
         threading.current_thread().name) or real_cache(*a, **k))
-    monkeypatch.setattr(search, "run_shard", run_shard)
+    monkeypatch.setattr(search, "_pagefind", pagefind)
     build_site(content, tmp_path / "clean", settings=load_settings(BUILD_WORKERS=1), record_ledger=False)
     assert len(compiled_on) == 1 and compiled_on[0].startswith("leak-matcher")
     assert proofs_read_on == compiled_on
-    assert "leak-matcher" in indexing[0]  # the two ran at the same time …
+    assert "leak-matcher" not in linking[0]  # the links were made first …
+    assert "leak-matcher" in indexing[0]  # … then the two ran at the same time …
     assert "leak-matcher" not in before_index[0]  # … and not beside a step in Python
     assert settled_beside == []  # the search step waited for it before its stage ended
     monkeypatch.setattr(opendata, "postbuild", late_leak)
