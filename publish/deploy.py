@@ -241,7 +241,8 @@ def load_listing(cache_dir: Path, release: Path | None) -> Listing | None:
 def hash_tree(site: Path, previous: Path | None = None,
               old_files: dict[str, str] | None = None,
               linked: frozenset[str] | None = None,
-              inodes: dict[str, int] | None = None) -> dict[str, str]:
+              inodes: dict[str, int] | None = None,
+              read: dict[str, str] | None = None) -> dict[str, str]:
     """{relative posix path: sha256} of every file under ``site``, sorted by path.
 
     With ``previous`` (a sealed release), a file that IS that release's file at the same
@@ -249,13 +250,16 @@ def hash_tree(site: Path, previous: Path | None = None,
     being read again: one inode has one content, and sealed releases are never written
     to.  ``old_files``: that manifest's ``files``; ``linked``: linked_files(site,
     previous); ``inodes``: file_inodes(site); each when the caller has them already.
+    ``read``: {path: sha256} of files read since they were written (by the verifier, which
+    reads what it proves): not read again.
     """
     site = Path(site)
     old = _old_files(previous, old_files)
+    read = read or {}
     inodes = file_inodes(site) if inodes is None else inodes
     if linked is None:
         linked = linked_files(site, previous, inodes) if old else frozenset()
-    return {rel: old[rel] if rel in linked and rel in old else file_sha256(site / rel)
+    return {rel: old[rel] if rel in linked and rel in old else read.get(rel) or file_sha256(site / rel)
             for rel in sorted(inodes)}
 
 

@@ -130,7 +130,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
         # listed once, by the verifier, for the verifier and the manifest.
         kept = deploy.load_listing(root / CACHE_DIR, previous)
         known = {"previous": previous, "files": live_files, "linked": None, "inodes": None,
-                 "dirs": None, "kept": kept,
+                 "dirs": None, "kept": kept, "digests": {},
                  # folders shared between releases, and the entries this run adds to them
                  "store": store.store_dir(root), "made": set()}
         render(prepared, staging / deploy.SITE, dict(settings, GONGSHI_RELEASE=known), progress,
@@ -139,7 +139,8 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
             site = staging / deploy.SITE
             # Both found by the verifier (postbuild): nothing is written into the site after it.
             inodes, linked = known["inodes"], known["linked"] or frozenset()
-            files = deploy.hash_tree(site, previous, live_files, linked, inodes)
+            # The files the verifier read have their digests from it: read once (issue 9).
+            files = deploy.hash_tree(site, previous, live_files, linked, inodes, known.get("digests"))
             # Never through a link to an entry an earlier run made: a kept release serves it.
             made = known["made"]
             frozen = [f for f, name in store.linked_folders(site, known["store"]).items() if name not in made]

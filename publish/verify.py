@@ -225,7 +225,8 @@ def _scan_file(args: tuple) -> tuple[str, tuple, list[str], str | tuple | None, 
 def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
               check_links: bool = True, known: dict | None = None,
               workers: int = 1, trusted: dict[str, str] | None = None,
-              files: Iterable[str] | None = None, matcher: LeakMatcher | None = None) -> list[Finding]:
+              files: Iterable[str] | None = None, matcher: LeakMatcher | None = None,
+              digests: dict[str, str] | None = None) -> list[Finding]:
     """Every finding in the site at ``root``; an empty list means the site is clean.
 
     ``known`` is the verifier's cache (a dict, empty at first): what earlier runs proved
@@ -243,6 +244,8 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     ``files``: every file under ``root`` (relative posix paths), when the caller has
     listed the tree already (publish lists it once for this and the manifest).
     ``matcher``: ``compile_leak_matcher(secrets, allow)`` when the caller made it already.
+    ``digests``: a dict that receives {path: hex SHA-256} of every file this scan read (the
+    release manifest needs them: they are not read a second time).
     """
     root = Path(root)
     matcher = matcher or compile_leak_matcher(secrets, allow)
@@ -250,7 +253,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     if known and not proven:
         known.clear()  # stale proofs (another verifier version): free them before scanning
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), proven=proven,
-                  needs=[needs(value) for value in added])
+                  needs=[needs(value) for value in added], root=str(root))
     existing = set(list_files(root, lambda entry: None) if files is None else files)
     # A trusted file whose proof holds is neither read nor even stat'ed (210,000 of them).
     known_bytes = _known_results(trusted or {}, existing)
@@ -262,23 +265,32 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
              if size >= PIECE_MIN and cut_chars is not None and _mode(rel) == "text"]
     small = sizes.keys() - set(large)
 
-    def tasks():
-        # Whole files first, largest first (so none is left alone at the end); meanwhile
-        # (the pool takes tasks from a thread of its own) the large files are cut into
-        # pieces, which then fill the workers evenly.
-        whole = sorted(small, key=lambda rel: (-sizes[rel], rel))
-        yield from ((str(root), rel) for rel in whole)
-        for rel in sorted(large):
-            yield from _piece_tasks(str(root), rel, cut_chars, clean, twins)
-
+    whole = [(str(root), rel) for rel in sorted(small, key=lambda rel: (-sizes[rel], rel))]
+    cuts = [(str(root), rel, cut_chars) for rel in sorted(large, key=lambda rel: (-sizes[rel], rel))]
     try:
         if workers > 1 and len(sizes) > 200:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = list(pool.imap_unordered(_scan_file, tasks(), chunksize=16))
+                # The large files are read and cut on the workers first, largest first (one
+                # thread cutting 500 MB of exports kept them waiting ~1.5 s of a correction at
+                # 100,000 results: issue 9), the whole files after them; then the pieces
+                # left to scan, which fill the workers evenly.
+                cutting = pool.map_async(_cut_file, cuts, chunksize=1)
+                scanning = pool.imap_unordered(_scan_file, whole, chunksize=16)
+                cut = cutting.get()
+                pieces = pool.imap_unordered(_scan_file, _piece_tasks(cut, clean, twins), chunksize=4)
+                results = list(scanning)
+                whole_count = len(results)
+                results += pieces
         else:
-            results = list(map(_scan_file, tasks()))
+            cut = list(map(_cut_file, cuts))
+            results = list(map(_scan_file, whole))
+            whole_count = len(results)
+            results += map(_scan_file, _piece_tasks(cut, clean, twins))
     finally:
         _STATE.clear()
+    if digests is not None:  # a piece's key is not its file's digest: whole files only
+        digests.update((rel, key[0].hex()) for rel, key, *_ in results[:whole_count])
+        digests.update((rel, digest) for rel, digest, *_ in cut)
     found: set[Finding] = set()
     broken: dict = {}  # packed link targets -> the hrefs among them whose target is missing
     with heap.paused():
@@ -370,26 +382,41 @@ def _piece_bounds(blob: bytes, cut_chars: bytes) -> list[tuple[int, int]]:
     return list(zip(edges, edges[1:], strict=False))
 
 
-def _piece_tasks(root: str, rel: str, cut_chars: bytes, clean: dict,
-                 twins: dict[tuple, list[str]]) -> list[tuple]:
-    """The pieces of the large file ``rel`` still to scan, as _scan_file tasks.
+def _cut_file(args: tuple) -> tuple[str, str, list[tuple[int, int, tuple]], list[tuple]]:
+    """(rel, hex SHA-256 of the whole file, the pieces still to scan as (start, end, key),
+    the keys of the pieces whose proof still holds) of the large file (root, rel,
+    cut_chars): cut into pieces at the places :func:`_piece_bounds` chooses."""
+    root, rel, cut_chars = args
+    blob = _read(root, rel)
+    todo, held = [], []
+    for start, end in _piece_bounds(blob, cut_chars):
+        key = (hashlib.sha256(blob[start:end]).digest(), "text")
+        entry = _STATE["proven"].get(key)
+        if entry is not None and _still_holds(entry):
+            held.append(key)
+        else:
+            todo.append((start, end, key))
+    return rel, hashlib.sha256(blob).hexdigest(), todo, held
+
+
+def _piece_tasks(cut: list[tuple], clean: dict, twins: dict[tuple, list[str]]) -> list[tuple]:
+    """The pieces of the large files (:func:`_cut_file` answers) still to scan, as
+    _scan_file tasks.
 
     A piece whose proof still holds goes straight into ``clean``; a piece with the same
     bytes as one already queued (delta/base.json is results.json on the first day) is
     scanned once, and ``twins`` records every file it stands in.
     """
-    blob = _read(root, rel)
     tasks = []
-    for start, end in _piece_bounds(blob, cut_chars):
-        key = (hashlib.sha256(blob[start:end]).digest(), "text")
-        entry = _STATE["proven"].get(key)
-        if entry is not None and _still_holds(entry):
-            clean[key] = entry
-        elif key in twins:
-            twins[key].append(rel)
-        else:
-            twins[key] = [rel]
-            tasks.append((root, rel, start, end))
+    proven = _STATE["proven"]
+    for rel, _digest, todo, held in sorted(cut, key=lambda answer: answer[0]):
+        clean.update((key, proven[key]) for key in held)
+        for start, end, key in todo:
+            if key in twins:
+                twins[key].append(rel)
+            else:
+                twins[key] = [rel]
+                tasks.append((_STATE["root"], rel, start, end))
     return tasks
 
 
@@ -425,13 +452,13 @@ def _link_targets(rel: str, text: str) -> tuple[tuple[str, str], ...]:
 def verify_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                 known: dict | None = None, workers: int = 1,
                 trusted: dict[str, str] | None = None, files: Iterable[str] | None = None,
-                matcher: LeakMatcher | None = None) -> None:
+                matcher: LeakMatcher | None = None, digests: dict[str, str] | None = None) -> None:
     """Raise LeakFound listing every finding (file + kind) if the site is not clean.
 
-    ``known``, ``workers``, ``trusted``, ``files`` and ``matcher``: see scan_site.
+    ``known``, ``workers``, ``trusted``, ``files``, ``matcher`` and ``digests``: see scan_site.
     """
     findings = scan_site(root, secrets, allow, known=known, workers=workers, trusted=trusted,
-                         files=files, matcher=matcher)
+                         files=files, matcher=matcher, digests=digests)
     if findings:
         shown = "\n".join(f"  {f}" for f in findings[:50])
         more = f"\n  … and {len(findings) - 50} more" if len(findings) > 50 else ""

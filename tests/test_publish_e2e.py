@@ -121,6 +121,26 @@ def test_second_publish_lists_exactly_the_changed_urls(two_releases):
     assert sorted(u for call in calls for u in call) == purge_list  # the real command got them
 
 
+def test_the_release_takes_the_digests_the_verifier_read(two_releases, tmp_path, monkeypatch):
+    """Issue 9: the manifest's digest of each file the verifier read (pages, index files,
+    the exports it proves in pieces) is the one it computed, not read a second time; and
+    every digest is still the file's own (SPEC §7: the manifest describes the release)."""
+    monkeypatch.setattr(verify, "PIECE_MIN", 2048)  # the exports are cut into pieces here too
+    monkeypatch.setattr(verify, "PIECE_SPREAD", 2)
+    root = copy_root(two_releases["root"], tmp_path / "root")
+    content = copy_content(two_releases["content"], tmp_path / "content")
+    edit_case(content, "2026-0021", "。", "，经复核无误。")
+    reread: list[str] = []
+    real = deploy.file_sha256
+    monkeypatch.setattr(deploy, "file_sha256", lambda path: reread.append(str(path)) or real(path))
+    again = publish(content, root, FIXTURE_AS_OF, load_settings(BUILD_WORKERS=2))
+    assert UNTOUCHED_CASE in again.changed and reread == []
+    release = deploy.releases_dir(root) / again.release
+    monkeypatch.undo()
+    assert deploy.hash_tree(release / "site") == deploy.read_manifest(release)["files"]
+    assert any(r.endswith("data/results.json") for r in again.changed)
+
+
 def test_same_content_same_bytes_and_old_releases_pruned(two_releases, tmp_path):
     """SPEC §7: same content + same --as-of ⇒ byte-identical output (only the dir name has the
     clock); only the last KEEP_RELEASES releases are kept."""

@@ -9,6 +9,7 @@ exactly what the whole file reports.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
@@ -104,6 +105,32 @@ def test_identical_exports_are_scanned_once(tmp_path, monkeypatch, small_pieces)
                                                  ("data/results.json", "mobile")]
     whole = (root / "data" / "results.json").stat().st_size
     assert sum(seen) < whole  # characters read: about one file's, not two
+
+
+def test_forked_workers_cut_the_exports_as_one_process_does(tmp_path, small_pieces):
+    """Issue 9: with workers, the large files are read and cut on them (not on one thread
+    of the build); the findings, the proofs kept and the digests handed to the release
+    are the same as in one process, and each digest is its whole file's."""
+    rows = _rows(300)
+    rows[7]["主要事实"] = "电话13806360837"
+    root = _export(tmp_path, rows)
+    (root / "data" / "delta").mkdir()
+    (root / "data" / "delta" / "base.json").write_bytes((root / "data" / "results.json").read_bytes())
+    for i in range(220):  # enough files for the pool
+        (root / f"p{i}.html").write_text(f"<p>第{i}页</p>", encoding="utf-8")
+    answers = []
+    for workers in (1, 2):
+        known, digests = {}, {}
+        found = scan_site(root, SECRETS, known=known, workers=workers, digests=digests)
+        answers.append((found, known["files"], digests))
+    assert answers[0] == answers[1]
+    found, proofs, digests = answers[1]
+    assert {(f.path, f.kind) for f in found} == {(f"data/{name}", "mobile") for name in
+                                                 ("delta/base.json", "results.json", "results.csv")}
+    assert len(proofs) > 100  # the exports were proven in pieces
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert digests == {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                       for p in files}
 
 
 def test_cut_characters_are_safe_only_when_no_value_or_rule_can_hold_them():
