@@ -119,7 +119,7 @@ def plan_pages(site: SiteData, per_page: int = 50, settings: dict | None = None,
              Page("404.html", "404", {}),
              Page("body/index.html", "body", {}),
              Page("report/index.html", "report", {})]
-    pages += _list_pages(site)
+    pages += _list_pages(site, per_page)
     pages += _case_pages(site, items_by_code)
     pages += _result_lists(site, per_page)
     pages += site.extra_pages
@@ -156,7 +156,7 @@ def _counts(cases: list[Case]) -> dict[str, int]:
     return counts
 
 
-def _list_pages(site: SiteData) -> list[Page]:
+def _list_pages(site: SiteData, per_page: int = 50) -> list[Page]:
     pages = []
     bases = {str(r["id"]): r for r in site.lists["bases"].rows} if "bases" in site.lists else {}
     for kind in LIST_ORDER:
@@ -172,8 +172,11 @@ def _list_pages(site: SiteData) -> list[Page]:
         for row in site.lists[kind].rows if kind in site.lists else ():
             code = str(row["code"])
             refs = [bases[b] for b in _as_list(row.get("basis")) if b in bases]
-            pages.append(Page(f"items/{code}/index.html", "item",
-                              {"row": row, "kind": kind, "bases": refs, "results": by_item.get(code, [])}))
+            # The item's page shows its newest results; older ones are on archive pages that
+            # stay put as results are added (one 执法事项 has thousands of results in a
+            # province: its page had them all, up to 3 MB; issue 9).
+            pages += paginate_stable(by_item.get(code, []), per_page, f"items/{code}/", "item",
+                                     {"row": row, "kind": kind, "bases": refs})
     for row in site.lists["guides"].rows if "guides" in site.lists else ():
         pages.append(Page(f"guides/{row['id']}/index.html", "guide", {"row": row}))
     for row in site.lists["flows"].rows if "flows" in site.lists else ():

@@ -7,7 +7,8 @@ import re
 import yaml
 
 from pipeline.catalogue import LIST_SCHEMAS
-from tests.support import DEMO_CONTENT, FIXTURE_CONTENT, all_output_text, build_site
+from publish.settings import load_settings
+from tests.support import DEMO_CONTENT, FIXTURE_CONTENT, all_output_text, build_site, copy_content
 
 
 def _page(site, rel):
@@ -54,6 +55,34 @@ def test_item_page_links_basis_and_results(fixture_site):
     html = _page(site, "items/XZCF-001/index.html")
     assert "医疗保障基金使用监督管理条例" in html and "自由裁量基准" in html
     assert "cases/2026/2026-0012/" in html
+
+
+def test_item_page_shows_its_newest_results_and_archives_the_rest(fixture_site, tmp_path):
+    """L-ITEM at province scale (issue 9): an item's page lists its newest results and links
+    to archive pages of the older ones (one item had 4,400 results and a 3 MB page at
+    100,000); every result is on exactly one of them, and only the item's own page is indexed
+    for search (no duplicate 执法事项 hits)."""
+    site, _ = fixture_site
+    every = re.findall(r'href="\.\./\.\./(cases/\d+/[\w-]+/)"', _page(site, "items/XZCF-001/index.html"))
+    assert len(every) == 3  # one page with all of them, at 50 a page
+    out = tmp_path / "site"
+    build_site(copy_content(FIXTURE_CONTENT, tmp_path / "content"), out,
+               settings=load_settings(CASES_PER_PAGE=1), record_ledger=False)
+    first = _page(out, "items/XZCF-001/index.html")
+    assert "data-pagefind-body" in first and "自由裁量基准" in first
+    assert f"共 {len(every)} 件" in first and "更早的记录" in first
+    seen, rel = [], "items/XZCF-001/index.html"
+    while True:
+        html = _page(out, rel)
+        seen += re.findall(r'href="(?:\.\./)+(cases/\d+/[\w-]+/)"', html)
+        older = re.search(r'<a rel="next" href="([^"]+)">更早的记录</a>', html)
+        if not older:
+            break
+        rel = str((out / rel).parent.joinpath(older.group(1), "index.html").resolve().relative_to(out.resolve()))
+        archive = _page(out, rel)
+        assert "data-pagefind-body" not in archive and "存档第" in archive
+    assert len(re.findall(r'href="\.\./\.\./cases/', first)) == 1  # the newest result only
+    assert sorted(seen) == sorted(every) and len(seen) == len(set(seen))
 
 
 def test_flowchart_has_svg_and_text(fixture_site):
