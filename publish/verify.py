@@ -254,42 +254,10 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), proven=proven,
                   needs=[needs(value) for value in added], root=str(root))
     existing = set(list_files(root, lambda entry: None) if files is None else files)
-    # A trusted file whose proof holds is neither read nor even stat'ed (210,000 of them).
-    known_bytes = _known_results(trusted or {}, existing)
-    sizes = {rel: os.stat(os.path.join(root, rel)).st_size for rel in existing - known_bytes.keys()}
+    trusted = trusted or {}
     clean: dict = {}
     twins: dict[tuple, list[str]] = {}  # a piece's key → every file it was found in
     cut_chars = _cut_chars(matcher)
-    large = [rel for rel, size in sizes.items()
-             if size >= PIECE_MIN and cut_chars is not None and _mode(rel) == "text"]
-    small = sizes.keys() - set(large)
-
-    whole = [(str(root), rel) for rel in sorted(small, key=lambda rel: (-sizes[rel], rel))]
-    cuts = [(str(root), rel, cut_chars) for rel in sorted(large, key=lambda rel: (-sizes[rel], rel))]
-    try:
-        if workers > 1 and len(sizes) > 200:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                # The large files are read and cut on the workers first, largest first (one
-                # thread cutting 500 MB of exports kept them waiting ~1.5 s of a correction at
-                # 100,000 results: issue 9), the whole files after them; then the pieces
-                # left to scan, which fill the workers evenly.
-                cutting = pool.map_async(_cut_file, cuts, chunksize=1)
-                scanning = pool.imap_unordered(_scan_file, whole, chunksize=16)
-                cut = cutting.get()
-                pieces = pool.imap_unordered(_scan_file, _piece_tasks(cut, clean, twins), chunksize=4)
-                results = list(scanning)
-                whole_count = len(results)
-                results += pieces
-        else:
-            cut = list(map(_cut_file, cuts))
-            results = list(map(_scan_file, whole))
-            whole_count = len(results)
-            results += map(_scan_file, _piece_tasks(cut, clean, twins))
-    finally:
-        _STATE.clear()
-    if digests is not None:  # a piece's key is not its file's digest: whole files only
-        digests.update((rel, key[0].hex()) for rel, key, *_ in results[:whole_count])
-        digests.update((rel, digest) for rel, digest, *_ in cut)
     found: set[Finding] = set()
     broken: dict = {}  # packed link targets -> the hrefs among them whose target is missing
 
@@ -302,6 +270,64 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
         if missing:
             found.update(Finding(rel, f"broken_link:{href}") for href in missing)
 
+    def take_proofs() -> set[str]:
+        """Keep the proofs of the trusted files whose proofs hold, and check their links;
+        returns the other trusted files (to read).  Such a file is neither read nor even
+        stat'ed (210,000 of them at 100,000 results)."""
+        known_bytes = _known_results(trusted, existing)
+        with heap.paused():
+            for rel, (key, proof) in known_bytes.items():
+                clean[key] = proof
+                if check_links and proof[0]:
+                    check_links_of(rel, proof[0])
+        return (existing & trusted.keys()) - known_bytes.keys()
+
+    def tasks(files: set[str]) -> tuple[list, list]:
+        """(whole-file tasks, large files to cut), each largest first."""
+        sizes = {rel: os.stat(os.path.join(root, rel)).st_size for rel in files}
+        order = sorted(sizes, key=lambda rel: (-sizes[rel], rel))
+        large = {rel for rel in order
+                 if sizes[rel] >= PIECE_MIN and cut_chars is not None and _mode(rel) == "text"}
+        return ([(str(root), rel) for rel in order if rel not in large],
+                [(str(root), rel, cut_chars) for rel in order if rel in large])
+
+    fresh = existing - trusted.keys()  # not the live release's own files: read
+    # With workers, the fresh files are scanned while this process takes the others' proofs.
+    beside = workers > 1 and len(fresh) > 200
+    rest = set() if beside else take_proofs()
+    try:
+        if workers > 1 and len(fresh | rest) > 200:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                # The large files are read and cut on the workers first, largest first (one
+                # thread cutting 500 MB of exports kept them waiting ~1.5 s of a correction at
+                # 100,000 results: issue 9), the whole files after them; then the pieces
+                # left to scan, which fill the workers evenly.
+                def submit(files: set[str]) -> tuple:
+                    whole, cuts = tasks(files)
+                    return (pool.map_async(_cut_file, cuts, chunksize=1),
+                            pool.imap_unordered(_scan_file, whole, chunksize=16))
+
+                jobs = [submit(fresh | rest)]
+                if beside:  # ~1 s of a correction at 100,000 results, beside the workers
+                    rest = take_proofs()
+                    if rest:
+                        jobs.append(submit(rest))
+                cut = [answer for cutting, _ in jobs for answer in cutting.get()]
+                pieces = pool.imap_unordered(_scan_file, _piece_tasks(cut, clean, twins), chunksize=4)
+                results = [result for _, scanning in jobs for result in scanning]
+                whole_count = len(results)
+                results += pieces
+        else:
+            whole, cuts = tasks(fresh | rest)
+            cut = list(map(_cut_file, cuts))
+            results = list(map(_scan_file, whole))
+            whole_count = len(results)
+            results += map(_scan_file, _piece_tasks(cut, clean, twins))
+    finally:
+        _STATE.clear()
+    if digests is not None:  # a piece's key is not its file's digest: whole files only
+        digests.update((rel, key[0].hex()) for rel, key, *_ in results[:whole_count])
+        digests.update((rel, digest) for rel, digest, *_ in cut)
     with heap.paused():
         for rel, key, kinds, targets, mask in results:
             if targets is None:  # proven before, the same bytes: its proof and links as they were
@@ -312,12 +338,6 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                 clean[key] = (targets, mask)
             if check_links and targets:
                 check_links_of(rel, targets)
-        # The trusted files whose proofs hold (210,000 at 100,000 results): clean, their
-        # proofs kept as they are, their links checked again.
-        for rel, (key, proof) in known_bytes.items():
-            clean[key] = proof
-            if check_links and proof[0]:
-                check_links_of(rel, proof[0])
     # In path order, whatever finished first; a file's leaks before its broken links.
     findings = sorted(found, key=lambda f: (f.path, f.kind.startswith("broken_link:"), f.kind))
     if known is not None:  # keep exactly this run's clean files

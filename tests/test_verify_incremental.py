@@ -215,6 +215,33 @@ def test_forked_workers_agree(tmp_path):
     assert a == b and [f.path for f in a] == ["b.html"] and one == two
 
 
+def test_workers_scan_the_fresh_files_while_the_trusted_proofs_are_taken(tmp_path):
+    """Issue 9: with workers, the files that are not the live release's own are scanned
+    while this process takes the trusted files' proofs; a trusted file whose proof no
+    longer holds (an added value may be in it) is then read too.  Same findings, proofs
+    and digests as one process, and R-PII holds: the added value is found."""
+    texts = {f"p{i}.html": PAGE.format(f"第{i}页") for i in range(230)}
+    texts["b.html"] = PAGE.format("张晓明")
+    root = _site(tmp_path, texts)
+    known: dict = {}
+    assert scan_site(root, SECRETS, BUREAU, known=known) == []
+    trusted = _digests(root)
+    for i in range(210):  # changed: not trusted any more
+        (root / f"p{i}.html").write_text(PAGE.format(f"第{i}页，已更正"), encoding="utf-8")
+        del trusted[f"p{i}.html"]
+    grown = SECRETS | {("name", "张晓明")}  # b.html is trusted, but its proof cannot rule it out
+    answers = []
+    for workers in (1, 2):
+        proofs, digests = dict(known), {}
+        found = scan_site(root, grown, BUREAU, known=proofs, workers=workers, trusted=trusted,
+                          digests=digests)
+        answers.append((found, proofs, digests))
+    assert answers[0] == answers[1]
+    found, proofs, digests = answers[1]
+    assert [(f.path, f.kind) for f in found] == [("b.html", "name")]
+    assert set(digests) == {f"p{i}.html" for i in range(210)} | {"b.html"}
+
+
 WORDS = ["刘", "秀", "英", "张", "晓", "明", "1", "3", "9", "8", "0", "５", "\u200b", " ",
          "-", "患者", "<p>", "</p>", "大药房", "\u3164"]
 ADDED = ["张晓明", "13912345678", "刘秀", "晓明大药房", "98013"]
