@@ -51,8 +51,10 @@ VERIFY_CACHE_FORMAT = 3
 # are in, not the file, and a file's pieces spread over the workers.  A piece ends just
 # after a cut character that ends a line followed by a line starting with a quote or a
 # bracket (a JSON object's last field, a CSV row, an XML element); of those, only where
-# the next PIECE_PROBE bytes hash to 0 modulo PIECE_SPREAD, so cuts follow the content
-# and an edit moves no cut but those in its own piece.  A cut character must be
+# the PIECE_PROBE bytes before it and after it hash to 0 modulo PIECE_SPREAD, so cuts
+# follow the content and an edit moves no cut but those in its own piece.  (The bytes
+# after alone were the same on every line of the sitemap, a URL's first 64 bytes: it was
+# one 8 MB piece, scanned again whenever a correction added a value.)  A cut character must be
 # LeakMatcher.cut_safe: then the pieces hold exactly the findings of the whole file.
 PIECE_MIN = 4 << 20  # bytes; smaller files are proven whole
 PIECE_SPREAD = 64  # about one cut in 64 rows: pieces of ~100 KB of JSON
@@ -407,7 +409,7 @@ def _piece_bounds(blob: bytes, cut_chars: bytes) -> list[tuple[int, int]]:
     """(start, end) of each piece of ``blob``: cut at the content-chosen places among
     :func:`_cut_points`, so the same rows give the same pieces wherever they stand."""
     crc, probe, spread = zlib.crc32, PIECE_PROBE, PIECE_SPREAD
-    cuts = [at for at in _cut_points(blob, cut_chars) if crc(blob[at:at + probe]) % spread == 0]
+    cuts = [at for at in _cut_points(blob, cut_chars) if crc(blob[max(at - probe, 0):at + probe]) % spread == 0]
     edges = [0, *cuts, len(blob)]
     return list(zip(edges, edges[1:], strict=False))
 

@@ -133,6 +133,19 @@ def test_forked_workers_cut_the_exports_as_one_process_does(tmp_path, small_piec
                        for p in files}
 
 
+def test_lines_that_share_a_long_beginning_are_still_cut():
+    """Issue 9: every line of the sitemap starts with the same 64 bytes (the site URL, the
+    year); a cut chosen by the bytes after it alone never fell there, and the 8 MB file
+    was one piece, scanned again by every correction.  The bytes before count too."""
+    base = "<url><loc>https://ybj.chuncheng.gov.cn/gongshi/cases/2026/2026-0"
+    lines = [f"{base}{i:05d}/</loc></url>" for i in range(4000)]
+    blob = ("<urlset>\n" + "\n".join(lines) + "\n</urlset>\n").encode()
+    bounds = verify._piece_bounds(blob, b'">}')
+    assert 4000 / verify.PIECE_SPREAD / 3 < len(bounds) < 4000 / verify.PIECE_SPREAD * 3
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(blob)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+
+
 def test_cut_characters_are_safe_only_when_no_value_or_rule_can_hold_them():
     """A quote is a safe cut for these values; a value holding the character, a letter, a
     digit or a separator the matcher removes never is (then files are scanned whole)."""
