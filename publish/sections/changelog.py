@@ -23,6 +23,7 @@ bureau's ``site.url``.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +82,14 @@ def _expired_records(events) -> set[str]:
     return {record for record, kind in last.items() if kind == "expired"}
 
 
+# id(site) -> (a weak reference to it, its entries): the pages and the feed of one build
+# share one list (issue 9: making it twice took ~0.4 s of a correction at 100,000 events).
+_MADE: dict[int, tuple] = {}
+
+
 def changelog_entries(site: SiteData) -> list[Entry]:
-    """Every ledger event of ``site`` as an :class:`Entry`, newest first.
+    """Every ledger event of ``site`` as an :class:`Entry`, newest first (one list per site:
+    do not change it).
 
     Ordered by date, newest first, and within a day newest first too (by ledger seq,
     descending: a new event lands on the first page, see pages.paginate_stable); a
@@ -90,6 +97,9 @@ def changelog_entries(site: SiteData) -> list[Entry]:
     records that are not public and not expired get :data:`HIDDEN_SUMMARY` instead
     of their summary (R-NOPUB, R-APPROVAL).  Empty ledger → [].
     """
+    made = _MADE.get(id(site))
+    if made is not None and made[0]() is site:
+        return made[1]
     urls = record_urls(site)
     expired = _expired_records(site.events)
     entries = []
@@ -99,7 +109,10 @@ def changelog_entries(site: SiteData) -> list[Entry]:
         entries.append(Entry(event.seq, event.date, event.kind,
                              KIND_LABELS.get(event.kind, event.kind),
                              event.summary if shown else HIDDEN_SUMMARY, url))
-    return sorted(entries, key=lambda e: (-e.date.toordinal(), -e.seq))
+    entries.sort(key=lambda e: (-e.date.toordinal(), -e.seq))
+    _MADE.clear()  # one site at a time
+    _MADE[id(site)] = (weakref.ref(site), entries)
+    return entries
 
 
 def _per_page(settings: dict) -> int:
