@@ -172,16 +172,35 @@ def _list_pages(site: SiteData, per_page: int = 50) -> list[Page]:
         for row in site.lists[kind].rows if kind in site.lists else ():
             code = str(row["code"])
             refs = [bases[b] for b in _as_list(row.get("basis")) if b in bases]
-            # The item's page shows its newest results; older ones are on archive pages that
-            # stay put as results are added (one 执法事项 has thousands of results in a
-            # province: its page had them all, up to 3 MB; issue 9).
-            pages += paginate_stable(by_item.get(code, []), per_page, f"items/{code}/", "item",
-                                     {"row": row, "kind": kind, "bases": refs})
+            pages += _item_pages(code, by_item.get(code, []), per_page,
+                                 {"row": row, "kind": kind, "bases": refs})
     for row in site.lists["guides"].rows if "guides" in site.lists else ():
         pages.append(Page(f"guides/{row['id']}/index.html", "guide", {"row": row}))
     for row in site.lists["flows"].rows if "flows" in site.lists else ():
         pages.append(Page(f"flows/{row['id']}/index.html", "flow",
                           {"row": row, "svg": flow_svg(str(row["title"]), row.get("steps") or [])}))
+    return pages
+
+
+def _item_pages(code: str, results: list[Case], per_page: int, context: dict) -> list[Page]:
+    """A 执法事项's page with its newest ``per_page`` results (``results``: newest first)
+    and, when it has more, one page per month of decision with that month's results.
+
+    One item has thousands of results in a province: its page had them all, up to 3 MB
+    (issue 9).  A month's page changes only when one of its results is added, corrected,
+    withdrawn or expires, and goes when its last one does: pages numbered by position
+    would all shift whenever the oldest results expire."""
+    months: dict[str, list[Case]] = {}
+    for case in results:
+        months.setdefault(f"{case.decided_on:%Y-%m}", []).append(case)
+    if len(results) <= per_page:
+        months = {}
+    index = [{"url": f"items/{code}/{month}/", "label": f"{month[:4]}年{int(month[5:])}月",
+              "count": len(chosen)} for month, chosen in months.items()]
+    pages = [Page(f"items/{code}/index.html", "item",
+                  dict(context, items=results[:per_page], total=len(results), months=index))]
+    for entry, chosen in zip(index, months.values(), strict=True):
+        pages.append(Page(entry["url"] + "index.html", "item", dict(context, items=chosen, month=entry)))
     return pages
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import yaml
 
 from pipeline.catalogue import LIST_SCHEMAS
+from publish.build import prepare
+from publish.pages import _list_pages
 from publish.settings import load_settings
-from tests.support import DEMO_CONTENT, FIXTURE_CONTENT, all_output_text, build_site, copy_content
+from tests.support import (
+    DEMO_CONTENT,
+    FIXTURE_AS_OF,
+    FIXTURE_CONTENT,
+    all_output_text,
+    build_site,
+    copy_content,
+)
 
 
 def _page(site, rel):
@@ -57,32 +67,49 @@ def test_item_page_links_basis_and_results(fixture_site):
     assert "cases/2026/2026-0012/" in html
 
 
-def test_item_page_shows_its_newest_results_and_archives_the_rest(fixture_site, tmp_path):
+def test_item_page_shows_its_newest_results_and_the_rest_by_month(fixture_site, tmp_path):
     """L-ITEM at province scale (issue 9): an item's page lists its newest results and links
-    to archive pages of the older ones (one item had 4,400 results and a 3 MB page at
-    100,000); every result is on exactly one of them, and only the item's own page is indexed
-    for search (no duplicate 执法事项 hits)."""
+    to one page per month of decision (one item had 4,400 results and a 3 MB page at
+    100,000); every result is on exactly one month's page, and only the item's own page is
+    indexed for search (no duplicate 执法事项 hits)."""
     site, _ = fixture_site
     every = re.findall(r'href="\.\./\.\./(cases/\d+/[\w-]+/)"', _page(site, "items/XZCF-001/index.html"))
     assert len(every) == 3  # one page with all of them, at 50 a page
+    assert not list((site / "items" / "XZCF-001").glob("*/index.html"))
     out = tmp_path / "site"
     build_site(copy_content(FIXTURE_CONTENT, tmp_path / "content"), out,
                settings=load_settings(CASES_PER_PAGE=1), record_ledger=False)
     first = _page(out, "items/XZCF-001/index.html")
     assert "data-pagefind-body" in first and "自由裁量基准" in first
-    assert f"共 {len(every)} 件" in first and "更早的记录" in first
-    seen, rel = [], "items/XZCF-001/index.html"
-    while True:
-        html = _page(out, rel)
-        seen += re.findall(r'href="(?:\.\./)+(cases/\d+/[\w-]+/)"', html)
-        older = re.search(r'<a rel="next" href="([^"]+)">更早的记录</a>', html)
-        if not older:
-            break
-        rel = str((out / rel).parent.joinpath(older.group(1), "index.html").resolve().relative_to(out.resolve()))
-        archive = _page(out, rel)
-        assert "data-pagefind-body" not in archive and "存档第" in archive
     assert len(re.findall(r'href="\.\./\.\./cases/', first)) == 1  # the newest result only
+    months = re.findall(r'<li><a href="\.\./\.\./(items/XZCF-001/(\d{4})-(\d\d)/)">(\d{4})年(\d+)月</a>', first)
+    assert f"全部 {len(every)} 件" in first and len(months) >= 2
+    seen = []
+    for url, year, month, shown_year, shown_month in months:
+        assert (year, int(month)) == (shown_year, int(shown_month))
+        page = _page(out, url + "index.html")
+        assert "data-pagefind-body" not in page and f"{year}年{int(month)}月" in page
+        for decided in re.findall(r'<time datetime="(\d{4}-\d\d)-\d\d">', page):
+            assert decided == f"{year}-{month}"
+        seen += re.findall(r'href="(?:\.\./)+(cases/\d+/[\w-]+/)"', page)
     assert sorted(seen) == sorted(every) and len(seen) == len(set(seen))
+
+
+def test_a_month_of_an_item_changes_only_with_its_own_results(fixture_site):
+    """Issue 9: when a result leaves (expiry, withdrawal), the month pages of an item's
+    other results keep their content: pages numbered by position would all shift, and
+    be rewritten, rescanned and purged every night as the oldest results expire."""
+    prepared = prepare(FIXTURE_CONTENT, FIXTURE_AS_OF)
+    site = prepared.site
+    ours = [c for c in site.cases if c.item == "XZCF-001"]
+    oldest = ours[-1]
+    before = {p.path: p.context for p in _list_pages(site, 1) if p.path.startswith("items/XZCF-001/")}
+    fewer = dataclasses.replace(site, cases=[c for c in site.cases if c is not oldest])
+    after = {p.path: p.context for p in _list_pages(fewer, 1) if p.path.startswith("items/XZCF-001/")}
+    gone = f"items/XZCF-001/{oldest.decided_on:%Y-%m}/index.html"
+    changed = {path for path in before.keys() & after.keys() if before[path] != after[path]}
+    assert changed <= {"items/XZCF-001/index.html"}
+    assert before.keys() - after.keys() <= {gone} and not after.keys() - before.keys()
 
 
 def test_flowchart_has_svg_and_text(fixture_site):
