@@ -253,9 +253,13 @@ def _pagefind(args: list[str], started: Callable[[], None] | None) -> subprocess
     call each, waited for it every time (issue 9: Pagefind started ~2 s late in a
     correction at 100,000 results)."""
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        if started:
-            started()
-        stdout, stderr = proc.communicate()
+        try:
+            if started:
+                started()
+            stdout, stderr = proc.communicate()
+        except BaseException:  # as subprocess.run: it must not write on into a removed staging dir
+            proc.kill()
+            raise
     return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 

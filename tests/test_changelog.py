@@ -138,6 +138,8 @@ def test_pages_and_feed_of_one_build_share_one_list_of_entries(tmp_path, monkeyp
     assert changelog_entries(site) is changelog_entries(site)
     other = _site(EVENTS[:3])
     assert [e.seq for e in changelog_entries(other)] == [3, 2, 1] and len(made) == 3
+    other.events = EVENTS[:2]  # a site changed since: its entries are made again
+    assert [e.seq for e in changelog_entries(other)] == [2, 1] and len(made) == 4
 
 
 def test_empty_feed_is_dated_as_of_not_now():

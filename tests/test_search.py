@@ -10,6 +10,7 @@ import gzip
 import json
 import re
 import shutil
+import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -375,3 +376,23 @@ def test_bundle_bytes_count_its_index_files_only(tmp_path):
     (tmp_path / "2024-03" / "index" / "en_4.pf_index").write_bytes(b"x" * 100)
     assert search._bundle_bytes(tmp_path, {"2024-03"}) == 3 + 5 + 13
     assert search._bundle_bytes(tmp_path, set()) == 3 + 5 + 13 + 100
+
+
+def test_pagefind_is_stopped_when_the_step_is_interrupted(monkeypatch):
+    """Issue 9 (review): Pagefind is started by hand so the matcher thread can start once it
+    runs; interrupted then (Ctrl-C, or that start failing), it is killed as subprocess.run
+    would kill it, not left writing into a staging dir that is being removed."""
+    made: list = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search.subprocess, "Popen", Recorded)
+    with pytest.raises(KeyboardInterrupt):
+        search._pagefind(["sleep", "60"], interrupted)
+    assert len(made) == 1 and made[0].poll() is not None

@@ -82,9 +82,15 @@ def _expired_records(events) -> set[str]:
     return {record for record, kind in last.items() if kind == "expired"}
 
 
-# id(site) -> (a weak reference to it, its entries): the pages and the feed of one build
-# share one list (issue 9: making it twice took ~0.4 s of a correction at 100,000 events).
+# id(site) -> (a weak reference to it, the sizes it had, its entries): the pages and the
+# feed of one build share one list (issue 9: making it twice took ~0.4 s of a correction
+# at 100,000 events).  A site whose events or cases were replaced since gets a new one.
 _MADE: dict[int, tuple] = {}
+
+
+def _sizes(site: SiteData) -> tuple:
+    return (id(site.events), len(site.events), id(site.cases), len(site.cases),
+            id(site.withdrawn), len(site.withdrawn), id(site.lists), len(site.lists))
 
 
 def changelog_entries(site: SiteData) -> list[Entry]:
@@ -98,8 +104,8 @@ def changelog_entries(site: SiteData) -> list[Entry]:
     of their summary (R-NOPUB, R-APPROVAL).  Empty ledger → [].
     """
     made = _MADE.get(id(site))
-    if made is not None and made[0]() is site:
-        return made[1]
+    if made is not None and made[0]() is site and made[1] == _sizes(site):
+        return made[2]
     urls = record_urls(site)
     expired = _expired_records(site.events)
     entries = []
@@ -111,7 +117,7 @@ def changelog_entries(site: SiteData) -> list[Entry]:
                              event.summary if shown else HIDDEN_SUMMARY, url))
     entries.sort(key=lambda e: (-e.date.toordinal(), -e.seq))
     _MADE.clear()  # one site at a time
-    _MADE[id(site)] = (weakref.ref(site), entries)
+    _MADE[id(site)] = (weakref.ref(site), _sizes(site), entries)
     return entries
 
 
