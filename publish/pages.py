@@ -190,11 +190,9 @@ def _item_pages(code: str, results: list[Case], per_page: int, context: dict) ->
     (issue 9).  A month's page changes only when one of its results is added, corrected,
     withdrawn or expires, and goes when its last one does: pages numbered by position
     would all shift whenever the oldest results expire."""
-    months: dict[str, list[Case]] = {}
-    for case in results:
+    months: dict[str, list[Case]] = {}  # none when the item's page shows all its results
+    for case in results if len(results) > per_page else ():
         months.setdefault(f"{case.decided_on:%Y-%m}", []).append(case)
-    if len(results) <= per_page:
-        months = {}
     index = [{"url": f"items/{code}/{month}/", "label": f"{month[:4]}年{int(month[5:])}月",
               "count": len(chosen)} for month, chosen in months.items()]
     pages = [Page(f"items/{code}/index.html", "item",

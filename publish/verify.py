@@ -254,7 +254,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
     if known and not proven:
         known.clear()  # stale proofs (another verifier version): free them before scanning
     _STATE.update(matcher=matcher, delta=matcher.restricted(added), proven=proven,
-                  needs=[needs(value) for value in added], root=str(root))
+                  needs=[needs(value) for value in added])
     existing = set(list_files(root, lambda entry: None) if files is None else files)
     trusted = trusted or {}
     clean: dict = {}
@@ -315,7 +315,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
                     if rest:
                         jobs.append(submit(rest))
                 cut = [answer for cutting, _ in jobs for answer in cutting.get()]
-                pieces = pool.imap_unordered(_scan_file, _piece_tasks(cut, clean, twins), chunksize=4)
+                pieces = pool.imap_unordered(_scan_file, _piece_tasks(str(root), cut, clean, twins), chunksize=4)
                 results = [result for _, scanning in jobs for result in scanning]
                 whole_count = len(results)
                 results += pieces
@@ -324,7 +324,7 @@ def scan_site(root: Path, secrets: set, allow: frozenset[str] = frozenset(),
             cut = list(map(_cut_file, cuts))
             results = list(map(_scan_file, whole))
             whole_count = len(results)
-            results += map(_scan_file, _piece_tasks(cut, clean, twins))
+            results += map(_scan_file, _piece_tasks(str(root), cut, clean, twins))
     finally:
         _STATE.clear()
     if digests is not None:  # a piece's key is not its file's digest: whole files only
@@ -431,7 +431,7 @@ def _cut_file(args: tuple) -> tuple[str, str, list[tuple[int, int, tuple]], list
     return rel, hashlib.sha256(blob).hexdigest(), todo, held
 
 
-def _piece_tasks(cut: list[tuple], clean: dict, twins: dict[tuple, list[str]]) -> list[tuple]:
+def _piece_tasks(root: str, cut: list[tuple], clean: dict, twins: dict[tuple, list[str]]) -> list[tuple]:
     """The pieces of the large files (:func:`_cut_file` answers) still to scan, as
     _scan_file tasks.
 
@@ -448,7 +448,7 @@ def _piece_tasks(cut: list[tuple], clean: dict, twins: dict[tuple, list[str]]) -
                 twins[key].append(rel)
             else:
                 twins[key] = [rel]
-                tasks.append((_STATE["root"], rel, start, end))
+                tasks.append((root, rel, start, end))
     return tasks
 
 
