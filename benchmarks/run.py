@@ -1,7 +1,7 @@
 """``make bench``: measure gongshi against plain Pelican on generated content (issue 9).
 
     python benchmarks/run.py [--sizes 10000,100000] [--as-of 2026-11-23] [--seed 9]
-                             [--work benchmarks/work] [--keep] [--no-merge]
+                             [--work benchmarks/work] [--keep] [--no-merge] [--corrections 3]
 
 For each N (one heavy job at a time, in this order):
 
@@ -10,7 +10,8 @@ For each N (one heavy job at a time, in this order):
 3. no-change rebuild: the same command again (same content, same output dir);
 4. first publish: ``gongshi publish --root WORK/nN/root`` (a release to correct);
 5. one-correction publish: one case's result.summary edited and an accepted correction
-   added (R-CORR), then ``gongshi publish`` again;
+   added (R-CORR), then ``gongshi publish`` again; ``--corrections K`` times in a row, each
+   on another case (the table shows the run of median wall time, the notes every run);
 6. plain Pelican on the same N case texts (benchmarks/baseline.py).
 
 Every command is a child process: wall time from the clock, peak memory both as the
@@ -219,7 +220,7 @@ def has_publish() -> bool:
     return done.returncode == 0
 
 
-def correct_one_case(content: Path, case_id: str, as_of: dt.date) -> str:
+def correct_one_case(content: Path, case_id: str, as_of: dt.date, number: int = 1) -> str:
     """Edit ``case_id``'s result.summary and add an accepted correction (R-CORR); returns its id."""
     path = next((content / "cases").glob(f"*/{case_id}.md"))
     text = path.read_text(encoding="utf-8")
@@ -227,7 +228,7 @@ def correct_one_case(content: Path, case_id: str, as_of: dt.date) -> str:
     old = json.loads(match.group(1))
     new = "经核实更正：" + old
     path.write_text(text.replace(match.group(0), f"  summary: {generate.q(new)}"), encoding="utf-8")
-    corr_id = "GZ-BENCH-0001"
+    corr_id = f"GZ-BENCH-{number:04d}"
     (content / "corrections" / f"{corr_id}.yaml").write_text(
         f"id: {corr_id}\ncase: {case_id}\nreceived_on: {as_of}\napplicant: 蒋秀英\n"
         'contact: "13912345678"\n'
@@ -276,11 +277,16 @@ def bench_size(n: int, opts, say) -> dict:
         runs["publish"] = _with_output(measure(gongshi_cmd(pub, opts.waive), logs / "publish")[0],
                                        root / "current")
         say(f"N={n}: first publish: {_brief(runs['publish'])}")
-        target = (gen.plain_penalties or gen.corrected)[0]
-        correct_one_case(content, target, opts.as_of)
-        runs["correction"] = _with_output(measure(gongshi_cmd(pub, opts.waive), logs / "correction")[0],
-                                          root / "current")
-        say(f"N={n}: one-correction publish: {_brief(runs['correction'])}")
+        targets = gen.plain_penalties or gen.corrected
+        fixes = []
+        for i in range(opts.corrections):
+            correct_one_case(content, targets[i * len(targets) // opts.corrections], opts.as_of, i + 1)
+            fixes.append(_with_output(measure(gongshi_cmd(pub, opts.waive), logs / f"correction{i + 1}")[0],
+                                      root / "current"))
+            say(f"N={n}: one-correction publish {i + 1}/{opts.corrections}: {_brief(fixes[-1])}")
+        rec["correction_walls"] = [r.wall for r in fixes]
+        failed = [r for r in fixes if not r.ok]
+        runs["correction"] = failed[0] if failed else sorted(fixes, key=lambda r: r.wall)[len(fixes) // 2]
     else:
         rec["publish_missing"] = True
         say(f"N={n}: gongshi publish is missing: publish rows are n/a")
@@ -398,6 +404,10 @@ def size_section(rec: dict) -> list[str]:
         ratio = f"{value / ref:.2f}" if value is not None and ref else "—"
         shown = _fmt(value, unit) if value is not None else _na_reason(rec, key)
         lines.append(f"| {label} | {shown} | {_fmt(ref, unit) if base else '—'} | {ratio} |")
+    walls = rec.get("correction_walls", [])
+    if len(walls) > 1:
+        lines += ["", f"One-correction publish: {len(walls)} corrections in a row, each of another case; "
+                  "wall times " + " / ".join(f"{w:.1f}" for w in walls) + " s; the table shows the median run."]
     peaks = [f"{k}: {r['peak_at']}" for k, r in rec["runs"].items() if r.get("peak_at")]
     if peaks:
         lines += ["", "Process tree at its sampled memory peak (stage: biggest processes): "
@@ -484,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=HERE / "work", help="scratch dir (gitignored)")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--keep", action="store_true", help="keep WORK/nN (content, sites, logs)")
+    ap.add_argument("--corrections", type=int, default=3, metavar="K",
+                    help="one-correction publishes in a row, each of another case (median shown)")
     ap.add_argument("--no-merge", action="store_true", help="drop sizes measured by earlier runs")
     ap.add_argument("--waive", default="", metavar="KIND:GLOB,…",
                     help="verifier findings to report but not fail on, e.g. address:*.pf_index "
