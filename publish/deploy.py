@@ -34,7 +34,7 @@ from typing import TypeVar
 
 from pipeline.errors import DeployFailed
 
-from . import store
+from . import cache, store
 
 T = TypeVar("T")
 
@@ -229,11 +229,10 @@ def load_listing(cache_dir: Path, release: Path | None) -> Listing | None:
     if release is None:
         return None
     try:
-        with open(Path(cache_dir) / INODES_FILE, "rb") as fh:
-            identity, inodes, dirs = pickle.load(fh)
+        identity, inodes, dirs = cache.load_pickle(Path(cache_dir) / INODES_FILE)
         if identity == _site_identity(release) and isinstance(inodes, dict) and isinstance(dirs, dict):
             return inodes, dirs
-    except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
+    except cache.READ_ERRORS:
         pass
     return None
 

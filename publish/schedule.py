@@ -18,6 +18,7 @@ from pipeline.errors import GongshiError
 
 SERVICE = "gongshi-publish.service"
 TIMER = "gongshi-publish.timer"
+SERVER = "gongshi-serve.service"  # optional: keeps the caches read (publish.warm)
 ON_CALENDAR = "*-*-* 02:00:00 Asia/Shanghai"
 RANDOM_DELAY = "5min"  # spreads load a little; the 410s and corrections can wait minutes
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -35,7 +36,8 @@ def gongshi_executable() -> str:
 
 def systemd_units(content_dir: Path, root: Path, user: str = "gongshi",
                   executable: str | None = None) -> dict[str, str]:
-    """{file name: text} of the publish service and its nightly timer.
+    """{file name: text} of the publish service, its nightly timer and the warm server
+    (``gongshi serve``, under the same restrictions: the runs it takes are run there).
 
     Paths are made absolute.  Raises UnitValueInvalid for a user name systemd
     would reject or a path containing a newline or '%' (a systemd specifier).
@@ -46,23 +48,40 @@ def systemd_units(content_dir: Path, root: Path, user: str = "gongshi",
     root_s = _path(root)
     exe = executable or gongshi_executable()
     command = shlex.join([exe, "publish", "--content", content, "--root", root_s, "--quiet"])
-    service = f"""[Unit]
-Description=gongshi: build, verify and publish the 行政执法公示 site
-Documentation=file://{_path(Path(__file__).resolve().parents[1] / "docs" / "deploy.md")}
-After=network-online.target
-
-[Service]
-Type=oneshot
-User={user}
+    docs = _path(Path(__file__).resolve().parents[1] / "docs" / "deploy.md")
+    sandbox = f"""User={user}
 # publish without --as-of uses the local date: make it Beijing's (SPEC §7).
 Environment=TZ=Asia/Shanghai
-ExecStart={command}
-# The run writes only the release root and the ledger in the content directory.
+# A run writes only the release root and the ledger in the content directory.
 NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=strict
 ProtectHome=read-only
-ReadWritePaths={root_s} {content}
+ReadWritePaths={root_s} {content}"""
+    service = f"""[Unit]
+Description=gongshi: build, verify and publish the 行政执法公示 site
+Documentation=file://{docs}
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart={command}
+{sandbox}
+"""
+    server = f"""[Unit]
+Description=gongshi: keep the build caches of {root_s} in memory; publishes run here
+Documentation=file://{docs}
+
+[Service]
+Type=simple
+ExecStart={shlex.join([exe, "serve", "--root", root_s])}
+# It stops by itself when gongshi is upgraded (it would run outdated code): start it again.
+Restart=always
+RestartSec=5
+{sandbox}
+
+[Install]
+WantedBy=multi-user.target
 """
     timer = f"""[Unit]
 Description=gongshi: nightly publish at 02:00 Beijing time
@@ -76,7 +95,7 @@ Unit={SERVICE}
 [Install]
 WantedBy=timers.target
 """
-    return {SERVICE: service, TIMER: timer}
+    return {SERVICE: service, TIMER: timer, SERVER: server}
 
 
 def write_units(units: dict[str, str], output_dir: Path) -> list[Path]:
