@@ -117,6 +117,15 @@ def _rss_kib(pid: int) -> int:
         return 0
 
 
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: a page shared by n processes counts 1/n in each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith("Pss:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
 def _comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -138,15 +147,18 @@ class TreeSampler(threading.Thread):
     """Samples the summed RSS of a process and its descendants every ``interval`` s, and
     notes at the peak which stage was running (from ``err_log``) and the biggest processes."""
 
-    def __init__(self, pid: int, interval: float = 0.5, err_log: Path | None = None):
+    def __init__(self, pid: int, interval: float = 0.5, err_log: Path | None = None, pss: bool = False):
+        """``pss``: sum proportional set sizes (processes forked from one that share its
+        memory, as a server and its runs do), not resident sizes."""
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak, self.err_log = pid, interval, 0, err_log
+        self.size = _pss_kib if pss else _rss_kib
         self.peak_at = ""
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            sizes = [(_rss_kib(p), p) for p in [self.pid, *_children(self.pid)]]
+            sizes = [(self.size(p), p) for p in [self.pid, *_children(self.pid)]]
             total = sum(kib for kib, _p in sizes)
             if total > self.peak:
                 self.peak = total
@@ -249,16 +261,18 @@ def _served_corrections(content: Path, root: Path, logs: Path, targets: list[str
                         n: int) -> tuple[Run | None, list[float]]:
     """The same one-case corrections (other cases) handed to ``gongshi serve`` of ``root``
     (publish.warm), each once the server has read the caches the run before replaced.
-    Memory: the summed RSS of the server, its runs and their workers (pages they share
-    count twice) and the largest of them (wait4 of the server, which reaps its runs)."""
-    serve = gongshi_cmd(["serve", "--root", str(root)], "")
+    Memory, over all K runs and the server's reads between them: the summed proportional
+    set size of the server, its runs and their workers (a page they share is counted
+    once), and the largest resident size among them (wait4 of the server, which reaps its
+    runs; that counts the pages a run shares with the server)."""
+    serve = gongshi_cmd(["serve", "--root", str(root)], opts.waive)
     done = subprocess.run(gongshi_cmd(["serve", "--help"], ""), capture_output=True, cwd=ROOT)
     if done.returncode != 0:
         return None, []
     log = logs / "serve.err"
     with open(log, "w") as err:
         server = subprocess.Popen(serve, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
-    sampler = TreeSampler(server.pid)
+    sampler = TreeSampler(server.pid, pss=True)
     sampler.start()
 
     def ready(times: int) -> bool:
@@ -409,8 +423,8 @@ FIGURES = (  # (label, run key, attribute, unit, compared with Pelican's)
     ("one-correction publish, `gongshi serve` running: wall time", "served", "wall", "s", "wall"),
     ("one-correction publish, `gongshi serve` running: peak memory, largest process", "served",
      "rss_max_kib", "MiB", "rss_max_kib"),
-    ("one-correction publish, `gongshi serve` running: peak memory, server tree (sampled)", "served",
-     "rss_tree_kib", "MiB", "rss_tree_kib"),
+    ("one-correction publish, `gongshi serve` running: peak memory, server and runs (sampled PSS)",
+     "served", "rss_tree_kib", "MiB", "rss_tree_kib"),
     ("search index (Pagefind) in the full build", "full", "stage:search", "s", None),
     ("verify in the full build", "full", "stage:verify", "s", None),
 )

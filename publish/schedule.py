@@ -47,17 +47,9 @@ def systemd_units(content_dir: Path, root: Path, user: str = "gongshi",
     content = _path(content_dir)
     root_s = _path(root)
     exe = executable or gongshi_executable()
-    command = shlex.join([exe, "publish", "--content", content, "--root", root_s, "--quiet"])
+    # The nightly run runs in its own sandbox; a server (outside it) would have other rights.
+    command = shlex.join([exe, "publish", "--content", content, "--root", root_s, "--quiet", "--no-server"])
     docs = _path(Path(__file__).resolve().parents[1] / "docs" / "deploy.md")
-    sandbox = f"""User={user}
-# publish without --as-of uses the local date: make it Beijing's (SPEC §7).
-Environment=TZ=Asia/Shanghai
-# A run writes only the release root and the ledger in the content directory.
-NoNewPrivileges=yes
-PrivateTmp=yes
-ProtectSystem=strict
-ProtectHome=read-only
-ReadWritePaths={root_s} {content}"""
     service = f"""[Unit]
 Description=gongshi: build, verify and publish the 行政执法公示 site
 Documentation=file://{docs}
@@ -65,20 +57,33 @@ After=network-online.target
 
 [Service]
 Type=oneshot
+User={user}
+# publish without --as-of uses the local date: make it Beijing's (SPEC §7).
+Environment=TZ=Asia/Shanghai
 ExecStart={command}
-{sandbox}
+# The run writes only the release root and the ledger in the content directory.
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=strict
+ProtectHome=read-only
+ReadWritePaths={root_s} {content}
 """
     server = f"""[Unit]
-Description=gongshi: keep the build caches of {root_s} in memory; publishes run here
+Description=gongshi: keep the build caches of {root_s} in memory; corrections run here
 Documentation=file://{docs}
 
 [Service]
 Type=simple
+User={user}
 ExecStart={shlex.join([exe, "serve", "--root", root_s])}
+# No mount sandbox here: a run is handed over only by a caller with the same user, groups
+# and mount namespace (an operator's shell), and runs with that caller's rights, no more.
+NoNewPrivileges=yes
+# Runs handed over go on when the server stops or restarts.
+KillMode=process
 # It stops by itself when gongshi is upgraded (it would run outdated code): start it again.
 Restart=always
 RestartSec=5
-{sandbox}
 
 [Install]
 WantedBy=multi-user.target

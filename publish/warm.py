@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
-import io
+import importlib.metadata
 import json
 import os
 import select
@@ -37,6 +38,8 @@ import signal
 import socket
 import struct
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +50,11 @@ from . import cache, heap
 from .settings import PROJECT_ROOT
 
 SOCKET = ".gongshi.sock"
+LOCK = ".gongshi.serve.lock"  # held by the one server of a root
+COMMANDS = ("publish", "apply-correction")  # what a server runs
+FIRST_REPLY_TIMEOUT = 60.0  # s; a server answers at once, or after the cache file it is reading
+REQUEST_TIMEOUT = 5.0  # s a caller has to send its request
+RECHECK_EVERY = 30.0  # s between looks at the cache files when idle (runs of their own replace them)
 CACHE_DIR = ".cache"  # ROOT/.cache, as publish.publish names it
 CODE_DIRS = ("gongshi", "pipeline", "publish")  # the Python files a server has imported
 # Imported once by the server, so that a run does not import them again.
@@ -60,8 +68,13 @@ class ServerFailed(GongshiError):
 
 
 def code_identity() -> str:
-    """sha256 over the name, size and modification time of every Python file of gongshi."""
-    h = hashlib.sha256()
+    """sha256 over what a run's code is: the Python running it, the installed packages
+    and versions, and the name, size and modification time of every Python file of
+    gongshi."""
+    h = hashlib.sha256(f"{sys.version}\0{sys.prefix}\n".encode())
+    # A set: a project directory on sys.path (the working directory) lists gongshi twice.
+    for dist in sorted({f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}):
+        h.update(f"{dist}\n".encode())
     for top in CODE_DIRS:
         for path in sorted((PROJECT_ROOT / top).rglob("*.py")):
             st = path.stat()
@@ -101,8 +114,20 @@ def command_args(name: str, command, params: dict) -> list[str]:
     return [*options, "--", *arguments] if arguments else options
 
 
+def _who() -> list:
+    """What a run's rights depend on besides its user: group, groups, mount namespace
+    (a systemd sandbox has its own)."""
+    return [os.getgid(), sorted(os.getgroups()), os.stat("/proc/self/ns/mnt").st_ino]
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                          struct.calcsize("3i")))
+    return uid
+
+
 def _send(conn: socket.socket, message: dict, fds: list[int] | None = None) -> None:
-    data = (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8")
+    data = (json.dumps(message) + "\n").encode("ascii")  # ASCII: undecodable names survive as escapes
     if fds:
         socket.send_fds(conn, [data], fds)
     else:
@@ -122,64 +147,83 @@ def _lines(conn: socket.socket):
             yield json.loads(line)
 
 
-def forward(root: Path, args: list[str], say: Callable[[str], None]) -> int | None:
+def forward(root: Path, args: list[str], say: Callable[[str], None], quiet: bool = False) -> int | None:
     """Run ``gongshi ARGS`` in the server of ``root``; its exit code, or None when no
-    server runs there or it refused (``say`` tells why): the caller then runs it."""
+    server runs there or it did not take the run (``say`` tells why): the caller then
+    runs it.  ``quiet``: say nothing when it is taken."""
     if _SERVED:
         return None
     path = socket_path(root)
     if not path.exists():
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        conn.connect(str(path))
-    except OSError:  # a socket left by a server that is gone
-        conn.close()
-        return None
     with conn:
-        streams = {"stdout": sys.stdout, "stderr": sys.stderr}
-        _send(conn, {"code": code_identity(), "args": args, "cwd": os.getcwd(), "env": dict(os.environ),
-                     "streams": {k: [getattr(s, "encoding", None) or "utf-8", getattr(s, "errors", None)
-                                     or "strict"] for k, s in streams.items()}},
-              [0, 1, 2])
-        messages = _lines(conn)
-        first = next(messages, None)
-        if not first or "pid" not in first:
-            say(f"gongshi serve for {root} did not take this run ({(first or {}).get('refused', 'no answer')}); "
-                "running it here instead")
+        try:
+            conn.connect(str(path))
+        except OSError:  # a socket left by a server that is gone
             return None
-        say(f"run by gongshi serve (process {first['pid']}, {first.get('held', 0)} cache files in memory)")
+        if _peer_uid(conn) != os.geteuid():
+            say(f"{path} belongs to a server of another user: running here")
+            return None
+        umask = os.umask(0)
+        os.umask(umask)
+        streams = {"stdout": sys.stdout, "stderr": sys.stderr}
+        request = {"code": code_identity(), "args": args, "cwd": os.getcwd(), "env": dict(os.environ),
+                   "umask": umask, "who": _who(),
+                   "streams": {k: [getattr(s, "encoding", None) or "utf-8", getattr(s, "errors", None)
+                                   or "strict"] for k, s in streams.items()}}
+        try:
+            conn.settimeout(FIRST_REPLY_TIMEOUT)
+            _send(conn, request, [0, 1, 2])
+            messages = _lines(conn)
+            first = next(messages, None)
+            conn.settimeout(None)
+        except (OSError, ValueError) as exc:
+            say(f"gongshi serve for {root} did not answer ({exc}): running here")
+            return None
+        if not first or not isinstance(first.get("pid"), int) or first["pid"] <= 1:
+            say(f"gongshi serve for {root} did not take this run ({(first or {}).get('refused', 'no answer')}): "
+                "running here")
+            return None
+        if not quiet:
+            say(f"run by gongshi serve (process {first['pid']}, {first.get('held', 0)} cache files in memory)")
+        # The run is a process group of its own (its workers, Pagefind): a signal reaches it all.
         handlers = {sig: signal.signal(sig, lambda sig, _frame: _kill(first["pid"], sig))
                     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             last = next(messages, None)
+        except (OSError, ValueError):
+            last = None
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
     if not last or "exit" not in last:
         say("the run in gongshi serve ended without an exit status (killed?)")
         return 1
-    say(f"gongshi serve: {last.get('taken', 0)} cache files were taken from memory")
+    if not quiet:
+        say(f"gongshi serve: {last.get('taken', 0)} cache files were taken from memory")
     return int(last["exit"])
 
 
-def _kill(pid: int, sig: int) -> None:
+def _kill(group: int, sig: int) -> None:
     with contextlib.suppress(OSError):
-        os.kill(pid, sig)
+        os.killpg(group, sig)
 
 
 # ------------------------------------------------------------------ the server
 
 
-def serve(root: Path, say: Callable[[str], None], once: bool = False) -> None:
+def serve(root: Path, say: Callable[[str], None]) -> None:
     """Hold ROOT's caches and run the publishes handed over, until stopped (SIGTERM,
-    Ctrl-C).  ``once``: stop after the first run has ended and the caches were read again
-    (for tests)."""
+    Ctrl-C) or its own files change.  Runs go on after the server stops."""
     root = Path(root).resolve()
     path = socket_path(root)
     if len(os.fsencode(path)) > 100:
         raise ServerFailed(f"{path}: too long for a socket path (100 bytes at most); use a shorter --root")
     root.mkdir(parents=True, exist_ok=True)
+    lock = _lock(root)
+    # Frozen survivors (publish.heap) in a long-lived process: the caches hold no reference
+    # cycles, and what a request makes is young and still collected.
     heap.keep_survivors_frozen()
     identity = code_identity()
     for name in MODULES:
@@ -187,50 +231,61 @@ def serve(root: Path, say: Callable[[str], None], once: bool = False) -> None:
     heap.settle()
     listener = _listen(path)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    children: set[int] = set()
     try:
         say(f"gongshi serve: reading the caches of {root}")
-        todo, reading, children, served = cache_files(root), True, set(), 0
+        todo, reading, checked = cache_files(root), True, time.monotonic()
         while True:
             if not todo and reading:
                 _forget_gone(root)
                 reading = False
                 say(f"gongshi serve: ready, {len(cache.held())} cache files in memory; "
                     f"publish and apply-correction with --root {root} run here")
-                if once and served and not children:
-                    return
             ready, _, _ = select.select([listener], [], [], 0 if todo else 1.0)
             if ready:
                 conn, _ = listener.accept()
-                pid = _take_run(conn, listener, identity)
+                try:
+                    pid = _take_run(conn, listener, identity)
+                except Exception as exc:  # noqa: BLE001 - one bad request must not stop the server
+                    say(f"gongshi serve: a request failed: {exc!r}")
+                    pid = None
                 if pid == _STOP:
-                    return  # our files changed: stop, so that an up-to-date server is started
+                    say("gongshi serve: its gongshi files changed since it started: stopping")
+                    return
                 if pid:
                     children.add(pid)
-                    served += 1
-                    say(f"gongshi serve: run {served} started (process {pid})")
-            for pid in list(children):
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    children.discard(pid)
-                    todo, reading = cache_files(root), True  # the files the run replaced
+                    say(f"gongshi serve: run started (process {pid})")
+            for pid in [p for p in children if os.waitpid(p, os.WNOHANG)[0]]:
+                children.discard(pid)
+                todo, reading = cache_files(root), True  # the files the run replaced
+            if not todo and time.monotonic() - checked > RECHECK_EVERY:
+                todo, checked = cache_files(root), time.monotonic()  # runs that were not ours
             if todo:
-                cache.hold(todo.pop(0))
+                reading = cache.hold(todo.pop(0)) or reading
     finally:
         listener.close()
         with contextlib.suppress(OSError):
             path.unlink()
+        for pid in children:  # a run handed over ends as if the server were still there
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        os.close(lock)
+
+
+def _lock(root: Path) -> int:
+    """Hold ROOT/.gongshi.serve.lock for the server's life: one server per root."""
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ServerFailed(f"a gongshi serve already runs for {root}") from None
+    return fd
 
 
 def _listen(path: Path) -> socket.socket:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    with probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            pass
-        else:
-            raise ServerFailed(f"a gongshi serve already runs for {path.parent} ({path} answers)")
     with contextlib.suppress(FileNotFoundError):
-        path.unlink()  # left by a server that is gone
+        path.unlink()  # left by a server that is gone (the lock says none runs)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)
     try:
@@ -251,10 +306,9 @@ def _take_run(conn: socket.socket, listener: socket.socket, identity: str) -> in
     """Fork a child for the run asked on ``conn``: its pid, None if refused, _STOP when
     this server must stop (its own files changed)."""
     with conn:
-        _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                              struct.calcsize("3i")))
-        if uid != os.getuid():
+        if _peer_uid(conn) != os.getuid():
             return None
+        conn.settimeout(REQUEST_TIMEOUT)
         data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
         try:
             while not data.endswith(b"\n"):
@@ -267,6 +321,7 @@ def _take_run(conn: socket.socket, listener: socket.socket, identity: str) -> in
             if refused:
                 _send(conn, {"refused": refused})
                 return _STOP if refused.startswith("this server's") else None
+            conn.settimeout(None)
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the fork
                 listener.close()
@@ -278,35 +333,50 @@ def _take_run(conn: socket.socket, listener: socket.socket, identity: str) -> in
 
 
 def _refusal(request: dict, fds: list[int], identity: str) -> str:
+    """Why the run asked by ``request`` must run in its own process instead ("" if not)."""
     if len(fds) != 3:
         return "it did not pass its standard input, output and error"
     if code_identity() != identity:
         return "this server's gongshi files changed since it started: it stops; start it again"
     if request.get("code") != identity:
         return "its gongshi files differ from the server's (another installation or version)"
+    args = request.get("args") or [""]
+    if args[0] not in COMMANDS:
+        return f"only {' and '.join(COMMANDS)} are run by the server"
+    if request.get("who") != _who():
+        return ("it has other groups or another mount namespace than the server "
+                "(e.g. a systemd sandbox): a run handed over would have other rights")
     return ""
 
 
 def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> None:  # pragma: no cover - fork
-    """The forked run: the caller's streams, directory and environment, then the command."""
+    """The forked run: the caller's streams, umask, directory and environment, then the
+    command, in a process group of its own."""
     global _SERVED
-    code, held = 1, 0
+    code, held, finished = 1, 0, threading.Event()
     try:
         _SERVED = True
+        os.setsid()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.umask(request["umask"])
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
+            os.close(fd)
         streams = request.get("streams", {})
-        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
-        sys.stdout = _stream(1, *streams.get("stdout", ("utf-8", "strict")))
-        sys.stderr = _stream(2, *streams.get("stderr", ("utf-8", "backslashreplace")))
+        sys.stdin = open(0, encoding=streams.get("stdout", ["utf-8"])[0], closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", encoding=streams.get("stdout", ["utf-8"])[0],  # noqa: SIM115
+                          errors=streams.get("stdout", ["", "strict"])[1], closefd=False,
+                          buffering=1 if os.isatty(1) else -1)  # line-buffered on a terminal
+        sys.stderr = open(2, "w", encoding=streams.get("stderr", ["utf-8"])[0],  # noqa: SIM115
+                          errors=streams.get("stderr", ["", "backslashreplace"])[1], closefd=False,
+                          buffering=1)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        if hasattr(__import__("time"), "tzset"):
-            __import__("time").tzset()  # TZ may differ
+        time.tzset()  # TZ may differ
         held = len(cache.held())
         _send(conn, {"pid": os.getpid(), "held": held})
+        threading.Thread(target=_hang_up_with, args=(conn, finished), daemon=True).start()
         from gongshi.cli import cli
 
         try:
@@ -317,6 +387,7 @@ def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> None:  # p
     except BaseException:  # noqa: BLE001 - reported to the caller, never to the server
         traceback.print_exc()
     finally:
+        finished.set()
         with contextlib.suppress(BaseException):
             sys.stdout.flush()
             sys.stderr.flush()
@@ -325,6 +396,10 @@ def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> None:  # p
         os._exit(code)
 
 
-def _stream(fd: int, encoding: str, errors: str) -> io.TextIOWrapper:
-    return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding=encoding, errors=errors,
-                            line_buffering=True, write_through=True)
+def _hang_up_with(conn: socket.socket, finished: threading.Event) -> None:  # pragma: no cover - fork
+    """If the caller goes away (its terminal closed, killed), the run is hung up, as it
+    would be in the caller's own process."""
+    with contextlib.suppress(OSError):
+        conn.recv(1)
+    if not finished.is_set():
+        os.killpg(0, signal.SIGHUP)

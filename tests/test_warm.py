@@ -87,17 +87,21 @@ def test_command_args_give_the_command_its_parsed_options():
 
 def test_a_server_refuses_other_code_and_stops_when_its_own_changed(monkeypatch):
     mine = warm.code_identity()
-    assert warm._refusal({"code": mine}, [0, 1, 2], mine) == ""
-    assert "differ" in warm._refusal({"code": "other"}, [0, 1, 2], mine)
-    assert "standard input" in warm._refusal({"code": mine}, [], mine)
+    asked = {"code": mine, "args": ["publish"], "who": warm._who()}
+    assert warm._refusal(asked, [0, 1, 2], mine) == ""
+    assert "differ" in warm._refusal({**asked, "code": "other"}, [0, 1, 2], mine)
+    assert "standard input" in warm._refusal(asked, [], mine)
+    sandboxed = [*warm._who()[:2], warm._who()[2] + 1]  # another mount namespace
+    assert "mount namespace" in warm._refusal({**asked, "who": sandboxed}, [0, 1, 2], mine)
     monkeypatch.setattr(warm, "code_identity", lambda: "upgraded")
-    assert warm._refusal({"code": mine}, [0, 1, 2], mine).startswith("this server's")
+    assert warm._refusal(asked, [0, 1, 2], mine).startswith("this server's")
 
 
-def _publish(content: Path, root: Path, *extra: str) -> subprocess.CompletedProcess:
+def _publish(content: Path, root: Path, *extra: str, cwd: Path | None = None,
+             umask: int = -1) -> subprocess.CompletedProcess:
     return subprocess.run([GONGSHI, "publish", "--content", str(content), "--root", str(root),
                            "--as-of", FIXTURE_AS_OF.isoformat(), *extra],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, cwd=cwd, umask=umask)
 
 
 def _start_server(root: Path) -> subprocess.Popen:
@@ -143,12 +147,17 @@ def test_a_run_handed_to_the_server_publishes_what_a_run_of_its_own_does(tmp_pat
     served_root, own_root = tmp_path / "a" / "root", tmp_path / "b" / "root"
     server = _start_server(served_root)
     try:
-        first = _publish(served_content, served_root)
+        # The caller's directory (relative paths) and umask are the run's, not the server's.
+        first = _publish(Path("content"), Path("root"), cwd=tmp_path / "a", umask=0o077)
         assert first.returncode == 0, first.stderr
         assert "run by gongshi serve" in first.stderr
-        alone = _publish(own_content, own_root, "--no-server")
+        alone = _publish(Path("content"), Path("root"), "--no-server", cwd=tmp_path / "b", umask=0o077)
         assert alone.returncode == 0 and "gongshi serve" not in alone.stderr
         assert _release(served_root) == _release(own_root)
+        for rel in ("current/site/index.html", "current/manifest.json"):
+            modes = {(root / rel).stat().st_mode & 0o777 for root in (served_root, own_root)}
+            assert modes == {0o600}, rel
+        assert (served_content / "ledger.jsonl").stat().st_mode & 0o777 == 0o600
 
         for content in (served_content, own_content):
             path = next((content / "cases").rglob("2026-0020.md"))
@@ -175,8 +184,33 @@ def test_a_run_handed_to_the_server_publishes_what_a_run_of_its_own_does(tmp_pat
         assert os.readlink(served_root / "current") == live
     finally:
         log = _stop(server)
-    assert "run 3 started" in log
+    assert log.count("run started") == 3
     assert not (served_root / warm.SOCKET).exists()
+
+
+def test_a_server_takes_only_its_own_kind_of_run_and_survives_bad_requests(tmp_path):
+    """Only publish and apply-correction are run; a garbled request, or a caller that
+    connects and says nothing, neither stops the server nor holds up the next run."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    root = tmp_path / "root"
+    server = _start_server(root)
+    try:
+        said = []
+        assert warm.forward(root, ["rollback", "--root", str(root)], said.append) is None
+        assert "only publish and apply-correction" in said[0]
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as garbled:
+            garbled.connect(str(root / warm.SOCKET))
+            garbled.sendall(b"hello\n")
+        silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        silent.connect(str(root / warm.SOCKET))
+        done = _publish(content, root, "-q")
+        silent.close()
+        assert done.returncode == 0, done.stderr
+        assert "gongshi serve" not in done.stderr  # --quiet: taken without a word
+        assert server.poll() is None
+    finally:
+        log = _stop(server)
+    assert "a request failed" in log and log.count("run started") == 1
 
 
 def test_without_a_live_server_a_run_is_its_own(tmp_path):
@@ -199,5 +233,7 @@ def test_a_second_server_for_one_root_is_refused(tmp_path):
         again = subprocess.run([GONGSHI, "serve", "--root", str(tmp_path / "root")],
                                capture_output=True, text=True, timeout=60)
         assert again.returncode == 1 and "already runs" in again.stderr
+        assert (tmp_path / "root" / warm.SOCKET).exists()  # the first one's socket stays
+        assert (tmp_path / "root" / warm.SOCKET).stat().st_mode & 0o777 == 0o600
     finally:
         _stop(server)

@@ -66,7 +66,7 @@ def run_options(fn):
     return fn
 
 
-def _hand_to_server(root, no_server) -> None:
+def _hand_to_server(root, no_server, quiet) -> None:
     """If `gongshi serve` runs for ROOT, let it run this command (publish.warm), then exit
     with its exit status; else return, and the command runs here."""
     if no_server:
@@ -75,7 +75,7 @@ def _hand_to_server(root, no_server) -> None:
 
     ctx = click.get_current_context()
     code = forward(root, command_args(ctx.info_name, ctx.command, ctx.params),
-                   lambda message: click.echo(f"• {message}", err=True))
+                   lambda message: click.echo(f"• {message}", err=True), quiet)
     if code is not None:
         ctx.exit(code)
 
@@ -96,7 +96,7 @@ def publish(content_dir, root, as_of, config, wait, quiet, no_server):
     from publish.publish import publish as run_publish
     from publish.summary import format_summary
 
-    _hand_to_server(root, no_server)
+    _hand_to_server(root, no_server, quiet)
     result = run_publish(content_dir, root, as_of, _settings(config, wait), progress_printer(quiet))
     click.echo(format_summary(result.report))
     click.echo(format_result(result))
@@ -142,7 +142,7 @@ def apply_correction(correction_id, content_dir, root, as_of, config, wait, quie
     from publish.publish import format_result
     from publish.summary import format_summary
 
-    _hand_to_server(root, no_server)
+    _hand_to_server(root, no_server, quiet)
     started = time.perf_counter()
     result = run_apply(content_dir, root, correction_id, as_of, _settings(config, wait),
                        progress_printer(quiet))
