@@ -61,6 +61,7 @@ CODE_DIRS = ("gongshi", "pipeline", "publish")  # the Python files a server has 
 MODULES = ("gongshi.cli", "publish.publish", "publish.verify", "publish.search", "publish.postbuild")
 _SERVED = False  # True in a run forked by the server: it must not hand itself on again
 _STOP = -1  # _take_run: this server must stop
+_STATE: dict = {}  # "lock": the server's lock file descriptor (not for its runs to hold)
 
 
 class ServerFailed(GongshiError):
@@ -221,7 +222,7 @@ def serve(root: Path, say: Callable[[str], None]) -> None:
     if len(os.fsencode(path)) > 100:
         raise ServerFailed(f"{path}: too long for a socket path (100 bytes at most); use a shorter --root")
     root.mkdir(parents=True, exist_ok=True)
-    lock = _lock(root)
+    lock = _STATE["lock"] = _lock(root)
     # Frozen survivors (publish.heap) in a long-lived process: the caches hold no reference
     # cycles, and what a request makes is young and still collected.
     heap.keep_survivors_frozen()
@@ -262,13 +263,10 @@ def serve(root: Path, say: Callable[[str], None]) -> None:
                 todo, checked = cache_files(root), time.monotonic()  # runs that were not ours
             if todo:
                 reading = cache.hold(todo.pop(0)) or reading
-    finally:
+    finally:  # runs handed over go on, and end as if the server were still there
         listener.close()
         with contextlib.suppress(OSError):
             path.unlink()
-        for pid in children:  # a run handed over ends as if the server were still there
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
         os.close(lock)
 
 
@@ -325,6 +323,7 @@ def _take_run(conn: socket.socket, listener: socket.socket, identity: str) -> in
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the fork
                 listener.close()
+                os.close(_STATE["lock"])  # a run outliving the server must not keep a new one out
                 _run_child(conn, request, fds)
             return pid
         finally:

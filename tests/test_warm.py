@@ -237,3 +237,25 @@ def test_a_second_server_for_one_root_is_refused(tmp_path):
         assert (tmp_path / "root" / warm.SOCKET).stat().st_mode & 0o777 == 0o600
     finally:
         _stop(server)
+
+
+def test_a_run_goes_on_when_its_server_stops_and_keeps_no_new_server_out(tmp_path):
+    """Stopping or restarting the server (an upgrade, systemctl restart) leaves a run
+    handed over going to its end; a new server starts meanwhile."""
+    content = copy_content(FIXTURE_CONTENT, tmp_path / "content")
+    root = tmp_path / "root"
+    server = _start_server(root)
+    run = subprocess.Popen([GONGSHI, "publish", "--content", str(content), "--root", str(root),
+                            "--as-of", FIXTURE_AS_OF.isoformat()], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        while "run started" not in server.log.read_text():
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.02)
+        _stop(server)
+        server = _start_server(root)
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert "run by gongshi serve" in err and "is live" in out
+    finally:
+        _stop(server)
