@@ -81,6 +81,7 @@ class Run:
     wall: float  # seconds
     rss_max_kib: int  # largest single process (ru_maxrss via wait4)
     rss_tree_kib: int  # sampled peak of the summed RSS of the whole process tree
+    pss_tree_kib: int = 0  # sampled peak of its summed PSS (shared pages counted once)
     out_bytes: int = 0  # size of the output it produced (files' apparent sizes)
     out_files: int = 0
     stages: dict[str, float] = field(default_factory=dict)
@@ -147,19 +148,21 @@ class TreeSampler(threading.Thread):
     """Samples the summed RSS of a process and its descendants every ``interval`` s, and
     notes at the peak which stage was running (from ``err_log``) and the biggest processes."""
 
-    def __init__(self, pid: int, interval: float = 0.5, err_log: Path | None = None, pss: bool = False):
-        """``pss``: sum proportional set sizes (processes forked from one that share its
-        memory, as a server and its runs do), not resident sizes."""
+    def __init__(self, pid: int, interval: float = 0.5, err_log: Path | None = None):
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak, self.err_log = pid, interval, 0, err_log
-        self.size = _pss_kib if pss else _rss_kib
+        # Proportional set sizes too: a page shared by n processes counts 1/n in each.  Forked
+        # workers share most of their parent's memory, which the summed RSS counts n times.
+        self.peak_pss = 0
         self.peak_at = ""
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            sizes = [(self.size(p), p) for p in [self.pid, *_children(self.pid)]]
+            pids = [self.pid, *_children(self.pid)]
+            sizes = [(_rss_kib(p), p) for p in pids]
             total = sum(kib for kib, _p in sizes)
+            self.peak_pss = max(self.peak_pss, sum(_pss_kib(p) for p in pids))
             if total > self.peak:
                 self.peak = total
                 top = sorted(sizes, reverse=True)[:4]
@@ -189,7 +192,7 @@ def measure(cmd: list[str], log: Path) -> tuple[Run, str]:
     stdout = log.with_suffix(".out").read_text(errors="replace")
     stderr = log.with_suffix(".err").read_text(errors="replace")
     run = Run(proc.returncode == 0, round(wall, 2), usage.ru_maxrss, max(tree, usage.ru_maxrss),
-              peak_at=sampler.peak_at)
+              pss_tree_kib=sampler.peak_pss, peak_at=sampler.peak_at)
     if not run.ok:
         run.note = f"exit {proc.returncode}: {_failure(stderr + stdout)}"
     match = TIME_RE.search(stdout)
@@ -263,7 +266,7 @@ def _served_corrections(content: Path, root: Path, logs: Path, targets: list[str
     (publish.warm), each once the server has read the caches the run before replaced.
     Memory, over all K runs and the server's reads between them: the summed proportional
     set size of the server, its runs and their workers (a page they share is counted
-    once), and the largest resident size among them (wait4 of the server, which reaps its
+    once) and the largest resident size among them (wait4 of the server, which reaps its
     runs; that counts the pages a run shares with the server)."""
     serve = gongshi_cmd(["serve", "--root", str(root)], opts.waive)
     done = subprocess.run(gongshi_cmd(["serve", "--help"], ""), capture_output=True, cwd=ROOT)
@@ -272,7 +275,7 @@ def _served_corrections(content: Path, root: Path, logs: Path, targets: list[str
     log = logs / "serve.err"
     with open(log, "w") as err:
         server = subprocess.Popen(serve, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
-    sampler = TreeSampler(server.pid, pss=True)
+    sampler = TreeSampler(server.pid)
     sampler.start()
 
     def ready(times: int) -> bool:
@@ -302,6 +305,7 @@ def _served_corrections(content: Path, root: Path, logs: Path, targets: list[str
     best = _median(runs)
     best.rss_max_kib = max(best.rss_max_kib, usage.ru_maxrss)
     best.rss_tree_kib = max(best.rss_tree_kib, tree)
+    best.pss_tree_kib = max(best.pss_tree_kib, sampler.peak_pss)
     best.peak_at = sampler.peak_at
     return best, [r.wall for r in runs]
 
@@ -412,7 +416,10 @@ def machine() -> dict:
 FIGURES = (  # (label, run key, attribute, unit, compared with Pelican's)
     ("full build: wall time", "full", "wall", "s", "wall"),
     ("full build: peak memory, largest process", "full", "rss_max_kib", "MiB", "rss_max_kib"),
-    ("full build: peak memory, whole process tree (sampled)", "full", "rss_tree_kib", "MiB", "rss_tree_kib"),
+    ("full build: peak memory, whole process tree (sampled RSS sum)", "full", "rss_tree_kib", "MiB",
+     "rss_tree_kib"),
+    ("full build: peak memory, whole process tree (sampled PSS sum)", "full", "pss_tree_kib", "MiB",
+     "pss_tree_kib"),
     ("full build: output size", "full", "out_bytes", "MiB", "out_bytes"),
     ("full build: output files", "full", "out_files", "", "out_files"),
     ("no-change rebuild: wall time", "rebuild", "wall", "s", "wall"),
@@ -423,8 +430,8 @@ FIGURES = (  # (label, run key, attribute, unit, compared with Pelican's)
     ("one-correction publish, `gongshi serve` running: wall time", "served", "wall", "s", "wall"),
     ("one-correction publish, `gongshi serve` running: peak memory, largest process", "served",
      "rss_max_kib", "MiB", "rss_max_kib"),
-    ("one-correction publish, `gongshi serve` running: peak memory, server and runs (sampled PSS)",
-     "served", "rss_tree_kib", "MiB", "rss_tree_kib"),
+    ("one-correction publish, `gongshi serve` running: peak memory, server and runs (sampled PSS sum)",
+     "served", "pss_tree_kib", "MiB", "pss_tree_kib"),
     ("search index (Pagefind) in the full build", "full", "stage:search", "s", None),
     ("verify in the full build", "full", "stage:verify", "s", None),
 )
@@ -436,8 +443,10 @@ def _value(rec: dict, key: str, attr: str) -> float | None:
         return None
     if attr.startswith("stage:"):
         return run["stages"].get(attr[6:])
-    value = run[attr]
-    return value / 1024 if attr.startswith("rss") else value / 2**20 if attr == "out_bytes" else value
+    value = run.get(attr)  # None: not measured by the run.py of that time
+    if not value:
+        return None
+    return value / 1024 if attr.startswith(("rss", "pss")) else value / 2**20 if attr == "out_bytes" else value
 
 
 def _fmt(value: float | None, unit: str) -> str:
