@@ -43,7 +43,7 @@ def cache_dir_for(output_dir: Path) -> Path:
     return output_dir.parent / f".{output_dir.name}.cache"
 
 
-def load_pickle(path: Path, settle: bool = True):
+def _load_pickle(path: Path, settle: bool = True):
     """The unpickled contents of ``path``, with the cycle collector paused.
 
     It rescanned every object unpickled so far, doubling the time to read 100,000 cases,
@@ -51,63 +51,8 @@ def load_pickle(path: Path, settle: bool = True):
     new objects skip them instead (publish.heap.settle); cached values hold no
     reference cycles, so nothing is missed.  ``settle=False``: a read on a thread beside
     a stage (see publish.heap.paused)."""
-    found, value = _take(path)
-    if found:
-        return value
     with heap.paused(settle), path.open("rb") as f:
         return pickle.load(f)
-
-
-# A warm server (publish.warm) reads the cache files once and keeps them here; the runs it
-# forks take them from here instead of reading the files again.
-_HELD: dict[str, tuple[tuple, object]] = {}  # real path -> (identity of the file read, contents)
-READ_ERRORS = (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError)
-
-
-def _identity(st: os.stat_result) -> tuple:
-    """What tells one cache file from any other (files are replaced, never written in place)."""
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
-def hold(path: Path) -> bool:
-    """Read the cache file ``path`` now and keep its contents for the processes forked
-    from this one; True if it was read, False if held already as it is now (or gone)."""
-    name = os.path.realpath(path)
-    try:
-        with open(path, "rb") as f:
-            identity = _identity(os.fstat(f.fileno()))
-            if name in _HELD and _HELD[name][0] == identity:
-                return False
-            _HELD.pop(name, None)  # the old contents go before the new ones come
-            with heap.paused():
-                _HELD[name] = (identity, pickle.load(f))
-        return True
-    except Exception:  # noqa: BLE001 - any unreadable file (a class gone, …): the runs read it themselves
-        _HELD.pop(name, None)
-        return False
-
-
-def held() -> set[str]:
-    """The real paths of the cache files held now."""
-    return set(_HELD)
-
-
-def drop(name: str) -> None:
-    """Forget the contents held for the real path ``name``."""
-    _HELD.pop(name, None)
-
-
-def _take(path: Path) -> tuple[bool, object]:
-    """(True, contents) if ``path`` is held and is still the very file read; each is handed
-    over once in a process: the caller may change it, so a second read reads the file."""
-    entry = _HELD.pop(os.path.realpath(path), None) if _HELD else None
-    if entry is None:
-        return False, None
-    try:
-        same = _identity(os.stat(path)) == entry[0]
-    except OSError:
-        return False, None
-    return same, entry[1] if same else None
 
 
 class _Writers:
@@ -269,7 +214,7 @@ class Cache:
 
     def __init__(self, directory: Path | None, name: str, salt: str = "", shards: int = 1,
                  settle: bool = True):
-        """``settle``: see load_pickle."""
+        """``settle``: see _load_pickle."""
         self.shards = shards
         self.salt = f"{CACHE_VERSION}:{salt}"
         self.data: dict = {}
@@ -287,8 +232,8 @@ class Cache:
             if not path.exists():
                 continue
             try:
-                salt_read, data = load_pickle(path, settle)
-            except READ_ERRORS:
+                salt_read, data = _load_pickle(path, settle)
+            except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
                 continue
             if salt_read == self.salt:
                 self.data.update(data)

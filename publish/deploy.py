@@ -34,7 +34,7 @@ from typing import TypeVar
 
 from pipeline.errors import DeployFailed
 
-from . import cache, store
+from . import store
 
 T = TypeVar("T")
 
@@ -229,10 +229,11 @@ def load_listing(cache_dir: Path, release: Path | None) -> Listing | None:
     if release is None:
         return None
     try:
-        identity, inodes, dirs = cache.load_pickle(Path(cache_dir) / INODES_FILE)
+        with open(Path(cache_dir) / INODES_FILE, "rb") as fh:
+            identity, inodes, dirs = pickle.load(fh)
         if identity == _site_identity(release) and isinstance(inodes, dict) and isinstance(dirs, dict):
             return inodes, dirs
-    except cache.READ_ERRORS:
+    except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
         pass
     return None
 

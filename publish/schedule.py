@@ -18,7 +18,6 @@ from pipeline.errors import GongshiError
 
 SERVICE = "gongshi-publish.service"
 TIMER = "gongshi-publish.timer"
-SERVER = "gongshi-serve.service"  # optional: keeps the caches read (publish.warm)
 ON_CALENDAR = "*-*-* 02:00:00 Asia/Shanghai"
 RANDOM_DELAY = "5min"  # spreads load a little; the 410s and corrections can wait minutes
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -36,8 +35,7 @@ def gongshi_executable() -> str:
 
 def systemd_units(content_dir: Path, root: Path, user: str = "gongshi",
                   executable: str | None = None) -> dict[str, str]:
-    """{file name: text} of the publish service, its nightly timer and the warm server
-    (``gongshi serve``, under the same restrictions: the runs it takes are run there).
+    """{file name: text} of the publish service and its nightly timer.
 
     Paths are made absolute.  Raises UnitValueInvalid for a user name systemd
     would reject or a path containing a newline or '%' (a systemd specifier).
@@ -47,12 +45,10 @@ def systemd_units(content_dir: Path, root: Path, user: str = "gongshi",
     content = _path(content_dir)
     root_s = _path(root)
     exe = executable or gongshi_executable()
-    # The nightly run runs in its own sandbox; a server (outside it) would have other rights.
-    command = shlex.join([exe, "publish", "--content", content, "--root", root_s, "--quiet", "--no-server"])
-    docs = _path(Path(__file__).resolve().parents[1] / "docs" / "deploy.md")
+    command = shlex.join([exe, "publish", "--content", content, "--root", root_s, "--quiet"])
     service = f"""[Unit]
 Description=gongshi: build, verify and publish the 行政执法公示 site
-Documentation=file://{docs}
+Documentation=file://{_path(Path(__file__).resolve().parents[1] / "docs" / "deploy.md")}
 After=network-online.target
 
 [Service]
@@ -68,26 +64,6 @@ ProtectSystem=strict
 ProtectHome=read-only
 ReadWritePaths={root_s} {content}
 """
-    server = f"""[Unit]
-Description=gongshi: keep the build caches of {root_s} in memory; corrections run here
-Documentation=file://{docs}
-
-[Service]
-Type=simple
-User={user}
-ExecStart={shlex.join([exe, "serve", "--root", root_s])}
-# No mount sandbox here: a run is handed over only by a caller with the same user, groups
-# and mount namespace (an operator's shell), and runs with that caller's rights, no more.
-NoNewPrivileges=yes
-# Runs handed over go on when the server stops or restarts.
-KillMode=process
-# It stops by itself when gongshi is upgraded (it would run outdated code): start it again.
-Restart=always
-RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
-"""
     timer = f"""[Unit]
 Description=gongshi: nightly publish at 02:00 Beijing time
 
@@ -100,7 +76,7 @@ Unit={SERVICE}
 [Install]
 WantedBy=timers.target
 """
-    return {SERVICE: service, TIMER: timer, SERVER: server}
+    return {SERVICE: service, TIMER: timer}
 
 
 def write_units(units: dict[str, str], output_dir: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from gongshi.cli import cli
 from pipeline.errors import DeployFailed
 from publish import cdn, deploy
 from publish.publish import resurrected
-from publish.schedule import SERVER, SERVICE, TIMER, UnitValueInvalid, systemd_units, write_units
+from publish.schedule import SERVICE, TIMER, UnitValueInvalid, systemd_units, write_units
 
 
 def make_release(root: Path, files: dict[str, str], gone=(), withdrawn=(), base_url="https://x.gov.cn/g/"):
@@ -284,15 +284,8 @@ def test_systemd_units(tmp_path):
                               capture_output=True, text=True)
     assert calendar.returncode == 0, calendar.stderr
     assert "Asia/Shanghai" in calendar.stdout
-    # Issue 9: the warm server takes runs only from callers in its own mount namespace; the
-    # sandboxed nightly run does not ask it, and a server restart leaves runs going.
-    assert "--no-server" in service
-    server = units[SERVER]
-    assert f"ExecStart=/opt/g/gongshi serve --root {tmp_path}/root" in server
-    assert "User=gongshi" in server and "KillMode=process" in server and "Restart=always" in server
-    assert not any(line.startswith(("Private", "Protect")) for line in server.splitlines())
     paths = write_units(units, tmp_path / "units")
-    assert sorted(p.name for p in paths) == sorted([SERVICE, TIMER, SERVER])
+    assert sorted(p.name for p in paths) == sorted([SERVICE, TIMER])
     with pytest.raises(UnitValueInvalid):
         systemd_units(tmp_path, tmp_path, user="root; rm")
     with pytest.raises(UnitValueInvalid):
@@ -321,7 +314,7 @@ def test_docs_cover_every_deploy_command_and_setting():
     from gongshi.commands import publish as commands
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(encoding="utf-8")
-    for name in ("publish", "rollback", "apply-correction", "nginx-conf", "systemd-units", "serve"):
+    for name in ("publish", "rollback", "apply-correction", "nginx-conf", "systemd-units"):
         command = cli.commands[name]
         assert f"gongshi {name}" in doc, name
         assert command.help and "Example: gongshi " + name in command.help, name

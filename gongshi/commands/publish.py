@@ -1,7 +1,7 @@
-"""Deploy commands: publish, rollback, apply-correction, serve, nginx-conf, systemd-units.
+"""Deploy commands: publish, rollback, apply-correction, nginx-conf, systemd-units.
 
 Thin wrappers: each parses options and calls one function of publish/publish.py,
-publish/nginx.py, publish/schedule.py or publish/warm.py (docs/deploy.md explains the layout).
+publish/nginx.py or publish/schedule.py (docs/deploy.md explains the layout).
 """
 
 from __future__ import annotations
@@ -58,32 +58,15 @@ def run_options(fn):
     """The options of every command that runs a publish: content, root, date, settings, quiet."""
     for decorator in reversed((content_option, root_option, as_of_option, settings_options,
                                click.option("--quiet", "-q", is_flag=True,
-                                            help="Print only the summary."),
-                               click.option("--no-server", "no_server", is_flag=True,
-                                            help="Run in this process even if `gongshi serve` "
-                                                 "runs for ROOT."))):
+                                            help="Print only the summary."))):
         fn = decorator(fn)
     return fn
-
-
-def _hand_to_server(root, no_server, quiet) -> None:
-    """If `gongshi serve` runs for ROOT, let it run this command (publish.warm), then exit
-    with its exit status; else return, and the command runs here."""
-    if no_server:
-        return
-    from publish.warm import command_args, forward
-
-    ctx = click.get_current_context()
-    code = forward(root, command_args(ctx.info_name, ctx.command, ctx.params),
-                   lambda message: click.echo(f"• {message}", err=True), quiet)
-    if code is not None:
-        ctx.exit(code)
 
 
 @cli.command()
 @run_options
 @reports_errors
-def publish(content_dir, root, as_of, config, wait, quiet, no_server):
+def publish(content_dir, root, as_of, config, wait, quiet):
     """Build, verify and deploy a new release, then switch ROOT/current to it.
 
     load → validate → approval gate → redact → retention → build → verify →
@@ -96,7 +79,6 @@ def publish(content_dir, root, as_of, config, wait, quiet, no_server):
     from publish.publish import publish as run_publish
     from publish.summary import format_summary
 
-    _hand_to_server(root, no_server, quiet)
     result = run_publish(content_dir, root, as_of, _settings(config, wait), progress_printer(quiet))
     click.echo(format_summary(result.report))
     click.echo(format_result(result))
@@ -129,7 +111,7 @@ def rollback(root, to, force, config, wait):
 @click.argument("correction_id", metavar="ID")
 @run_options
 @reports_errors
-def apply_correction(correction_id, content_dir, root, as_of, config, wait, quiet, no_server):
+def apply_correction(correction_id, content_dir, root, as_of, config, wait, quiet):
     """Publish an accepted correction now (R-CORR: 及时予以更正).
 
     Checks that corrections/ID.yaml exists, says decision: accepted and belongs to
@@ -142,7 +124,6 @@ def apply_correction(correction_id, content_dir, root, as_of, config, wait, quie
     from publish.publish import format_result
     from publish.summary import format_summary
 
-    _hand_to_server(root, no_server, quiet)
     started = time.perf_counter()
     result = run_apply(content_dir, root, correction_id, as_of, _settings(config, wait),
                        progress_printer(quiet))
@@ -150,27 +131,6 @@ def apply_correction(correction_id, content_dir, root, as_of, config, wait, quie
     click.echo(format_result(result))
     click.echo(f"corrected page live at {result.url} ({time.perf_counter() - started:.1f}s "
                "after the command started; the CDN serves it once purged)")
-
-
-@cli.command()
-@root_option
-@reports_errors
-def serve(root):
-    """Keep ROOT's build caches in memory and run the publishes handed to it.
-
-    `gongshi publish` and `gongshi apply-correction` with this --root then run in a
-    process forked from this one, which has the caches (1.4 GB at 100,000 results)
-    already read: a correction goes live seconds sooner.  Their output, exit status
-    and result are the same as without it; with no server running (or --no-server)
-    they run in their own process.  After each run the files it replaced are read
-    again.  Stop it with Ctrl-C or SIGTERM; restart it after upgrading gongshi (an
-    outdated server refuses runs and stops).  `gongshi systemd-units` writes its unit.
-
-    Example: gongshi serve --root /srv/gongshi
-    """
-    from publish.warm import serve as run_server
-
-    run_server(root, lambda message: click.echo(message, err=True))
 
 
 @cli.command("nginx-conf")
