@@ -12,7 +12,6 @@ For each N (one heavy job at a time, in this order):
 5. one-correction publish: one case's result.summary edited and an accepted correction
    added (R-CORR), then ``gongshi publish`` again; ``--corrections K`` times in a row, each
    on another case (the table shows the run of median wall time, the notes every run);
-   then K more with ``gongshi serve --root`` running (publish.warm);
 6. plain Pelican on the same N case texts (benchmarks/baseline.py).
 
 Every command is a child process: wall time from the clock, peak memory both as the
@@ -260,56 +259,6 @@ def _median(runs: list[Run]) -> Run:
     return failed[0] if failed else sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
 
 
-def _served_corrections(content: Path, root: Path, logs: Path, targets: list[str], opts, say,
-                        n: int) -> tuple[Run | None, list[float]]:
-    """The same one-case corrections (other cases) handed to ``gongshi serve`` of ``root``
-    (publish.warm), each once the server has read the caches the run before replaced.
-    Memory, over all K runs and the server's reads between them: the summed proportional
-    set size of the server, its runs and their workers (a page they share is counted
-    once) and the largest resident size among them (wait4 of the server, which reaps its
-    runs; that counts the pages a run shares with the server)."""
-    serve = gongshi_cmd(["serve", "--root", str(root)], opts.waive)
-    done = subprocess.run(gongshi_cmd(["serve", "--help"], ""), capture_output=True, cwd=ROOT)
-    if done.returncode != 0:
-        return None, []
-    log = logs / "serve.err"
-    with open(log, "w") as err:
-        server = subprocess.Popen(serve, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
-    sampler = TreeSampler(server.pid)
-    sampler.start()
-
-    def ready(times: int) -> bool:
-        while log.read_text(errors="replace").count(": ready,") < times:
-            if server.poll() is not None:
-                return False
-            time.sleep(0.1)
-        return True
-
-    runs = []
-    for i in range(opts.corrections):
-        if not ready(i + 1):
-            break
-        case = targets[(2 * i + 1) * len(targets) // (2 * opts.corrections)]
-        correct_one_case(content, case, opts.as_of, opts.corrections + i + 1)
-        pub = ["publish", "--content", str(content), "--root", str(root), "--as-of", str(opts.as_of)]
-        run = _with_output(measure(gongshi_cmd(pub, opts.waive), logs / f"served{i + 1}")[0], root / "current")
-        if run.ok and "run by gongshi serve" not in (logs / f"served{i + 1}.err").read_text(errors="replace"):
-            run.ok, run.note = False, "not run by the server"
-        runs.append(run)
-        say(f"N={n}: one-correction publish with gongshi serve {i + 1}/{opts.corrections}: {_brief(run)}")
-    server.terminate()
-    _pid, _status, usage = os.wait4(server.pid, 0)
-    tree = sampler.stop()
-    if not runs:
-        return None, []
-    best = _median(runs)
-    best.rss_max_kib = max(best.rss_max_kib, usage.ru_maxrss)
-    best.rss_tree_kib = max(best.rss_tree_kib, tree)
-    best.pss_tree_kib = max(best.pss_tree_kib, sampler.peak_pss)
-    best.peak_at = sampler.peak_at
-    return best, [r.wall for r in runs]
-
-
 def _with_output(run: Run, path: Path) -> Run:
     if run.ok and path.exists():
         run.out_bytes, run.out_files = tree_size(path)
@@ -358,9 +307,6 @@ def bench_size(n: int, opts, say) -> dict:
             say(f"N={n}: one-correction publish {i + 1}/{opts.corrections}: {_brief(fixes[-1])}")
         rec["correction_walls"] = [r.wall for r in fixes]
         runs["correction"] = _median(fixes)
-        served, rec["served_walls"] = _served_corrections(content, root, logs, targets, opts, say, n)
-        if served:
-            runs["served"] = served
     else:
         rec["publish_missing"] = True
         say(f"N={n}: gongshi publish is missing: publish rows are n/a")
@@ -387,7 +333,9 @@ def _brief(run: Run) -> str:
 
 def _git_commit() -> str:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+    # results.md itself is written after each N: not a change of the code measured.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)benchmarks/results.md"],
                            capture_output=True, text=True, cwd=ROOT).stdout.strip()
     return done.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
 
@@ -427,11 +375,6 @@ FIGURES = (  # (label, run key, attribute, unit, compared with Pelican's)
     ("first publish: wall time", "publish", "wall", "s", "wall"),
     ("one-correction publish: wall time", "correction", "wall", "s", "wall"),
     ("one-correction publish: peak memory, process tree", "correction", "rss_tree_kib", "MiB", "rss_tree_kib"),
-    ("one-correction publish, `gongshi serve` running: wall time", "served", "wall", "s", "wall"),
-    ("one-correction publish, `gongshi serve` running: peak memory, largest process", "served",
-     "rss_max_kib", "MiB", "rss_max_kib"),
-    ("one-correction publish, `gongshi serve` running: peak memory, server and runs (sampled PSS sum)",
-     "served", "pss_tree_kib", "MiB", "pss_tree_kib"),
     ("search index (Pagefind) in the full build", "full", "stage:search", "s", None),
     ("verify in the full build", "full", "stage:verify", "s", None),
 )
@@ -488,13 +431,10 @@ def size_section(rec: dict) -> list[str]:
         ratio = f"{value / ref:.2f}" if value is not None and ref else "—"
         shown = _fmt(value, unit) if value is not None else _na_reason(rec, key)
         lines.append(f"| {label} | {shown} | {_fmt(ref, unit) if base else '—'} | {ratio} |")
-    for key, what in (("correction_walls", "One-correction publish"),
-                      ("served_walls", "With `gongshi serve` running (each run once the server had read "
-                                       "the caches the run before replaced)")):
-        walls = rec.get(key, [])
-        if len(walls) > 1:
-            lines += ["", f"{what}: {len(walls)} corrections in a row, each of another case; wall times "
-                      + " / ".join(f"{w:.1f}" for w in walls) + " s; the table shows the median run."]
+    walls = rec.get("correction_walls", [])
+    if len(walls) > 1:
+        lines += ["", f"One-correction publish: {len(walls)} corrections in a row, each of another case; "
+                  "wall times " + " / ".join(f"{w:.1f}" for w in walls) + " s; the table shows the median run."]
     peaks = [f"{k}: {r['peak_at']}" for k, r in rec["runs"].items() if r.get("peak_at")]
     if peaks:
         lines += ["", "Process tree at its sampled memory peak (stage: biggest processes): "
@@ -503,7 +443,7 @@ def size_section(rec: dict) -> list[str]:
     if failed:
         lines += [""] + [f"¹ {k} failed: {note.replace('|', '/')}" for k, note in failed]
     lines += ["", "Where the time goes (seconds per stage, from the summary's `time:` line):", ""]
-    keys = [k for k in ("full", "rebuild", "correction", "served") if rec["runs"].get(k, {}).get("stages")]
+    keys = [k for k in ("full", "rebuild", "correction") if rec["runs"].get(k, {}).get("stages")]
     if keys:
         stages = list(dict.fromkeys(s for k in keys for s in rec["runs"][k]["stages"]))
         lines += ["| stage | " + " | ".join(k for k in keys) + " |", "|---|" + "---:|" * len(keys)]
@@ -548,6 +488,7 @@ def write_results(path: Path, records: dict[int, dict]) -> None:
         lines += [f"- CPU: {m['cpu']}, `nproc` {m['nproc']}; memory {m['mem_gib']} GiB (MemTotal)",
                   f"- Python {m['python']}, Pelican {m['pelican']}, Pagefind {m['pagefind']}; {m['os']}"]
     lines.append("")
+    lines += _notes_by_hand(path)
     for n in sorted(records):
         lines += size_section(records[n])
     lines += growth_section(records)
@@ -555,6 +496,20 @@ def write_results(path: Path, records: dict[int, dict]) -> None:
     lines += [DATA_MARK + " (raw data, read back by run.py to merge sizes)",
               data.replace(">", "\\u003e"), "-->"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _notes_by_hand(path: Path) -> list[str]:
+    """The sections written by hand in ``path`` (between the machine and the first size):
+    kept as they are."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    start = text.find("\n## ", text.find("\n## Machine") + 1)
+    end = text.find("\n## N = ")
+    if start < 0 or end < start:
+        return []
+    return text[start + 1:end + 1].split("\n")[:-1]
 
 
 def load_records(path: Path) -> dict[int, dict]:
