@@ -301,7 +301,7 @@ def bench_size(n: int, opts, say) -> dict:
         targets = gen.plain_penalties or gen.corrected
         fixes = []
         for i in range(opts.corrections):
-            correct_one_case(content, targets[2 * i * len(targets) // (2 * opts.corrections)], opts.as_of, i + 1)
+            correct_one_case(content, targets[i * len(targets) // opts.corrections], opts.as_of, i + 1)
             fixes.append(_with_output(measure(gongshi_cmd(pub, opts.waive), logs / f"correction{i + 1}")[0],
                                       root / "current"))
             say(f"N={n}: one-correction publish {i + 1}/{opts.corrections}: {_brief(fixes[-1])}")
@@ -544,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(known false positives only; the scan still runs in full)")
     opts = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in opts.sizes.split(",") if s.strip()]
+    if opts.corrections < 1:
+        ap.error("--corrections wants at least 1")
     for w in filter(None, opts.waive.split(",")):
         if ":" not in w:
             ap.error(f"--waive wants KIND:GLOB pairs, got {w!r}")
