@@ -59,7 +59,7 @@ def finish_site(prepared, out: Path, settings: dict, progress, stage, beside=())
         verify_site(out, prepared.secrets, allow, known=known,
                     workers=int(settings.get("BUILD_WORKERS", 1)),
                     trusted=_trusted(out, inodes, release), files=inodes.keys(),
-                    matcher=matcher, digests=release.setdefault("digests", {}) if release else None)
+                    matcher=matcher, digests=release.get("digests") if release else None)
         cache.save(known)
 
 

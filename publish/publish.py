@@ -140,7 +140,7 @@ def _build_release(prepared: Prepared, root: Path, previous: Path | None, settin
             # Both found by the verifier (postbuild): nothing is written into the site after it.
             inodes, linked = known["inodes"], known["linked"] or frozenset()
             # The files the verifier read have their digests from it: read once (issue 9).
-            files = deploy.hash_tree(site, previous, live_files, linked, inodes, known.get("digests"))
+            files = deploy.hash_tree(site, previous, live_files, linked, inodes, known["digests"])
             # Never through a link to an entry an earlier run made: a kept release serves it.
             made = known["made"]
             frozen = [f for f, name in store.linked_folders(site, known["store"]).items() if name not in made]
